@@ -1,0 +1,6 @@
+from .base import BasePage, ListingFieldsMixin, SocialFieldsMixin
+from .settings import SiteSettings
+from .snippets import Person, Street
+from .tags import Tag
+
+__all__ = ["BasePage", "ListingFieldsMixin", "Person", "SiteSettings", "SocialFieldsMixin", "Street", "Tag"]

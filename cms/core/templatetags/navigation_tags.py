@@ -1,0 +1,41 @@
+"""Navigation for the public templates: the main menu and breadcrumbs."""
+
+from django import template
+from wagtail.models import Page, Site
+
+register = template.Library()
+
+
+def _site_root(context):
+    request = context.get("request")
+    site = Site.find_for_request(request) if request else None
+    site = site or Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    return site.root_page if site else None
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context):
+    """The live, public children of the home page that editors marked "show in menus"."""
+    cache = context.render_context
+    if "main_menu" not in cache:
+        root = _site_root(context)
+        cache["main_menu"] = (
+            list(root.get_children().live().public().in_menu().only("title", "url_path", "path", "depth"))
+            if root
+            else []
+        )
+    return cache["main_menu"]
+
+
+@register.simple_tag(takes_context=True)
+def breadcrumbs(context, page):
+    """Ancestors of the page below the site root, home first."""
+    if page is None or page.depth <= 2:
+        return []
+    return list(Page.objects.ancestor_of(page).filter(depth__gte=2).only("title", "url_path", "path", "depth"))
+
+
+@register.simple_tag
+def is_section(page, item) -> bool:
+    """Whether the menu item is the page itself or one of its ancestors."""
+    return bool(page is not None and getattr(page, "path", "").startswith(item.path))

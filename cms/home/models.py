@@ -1,0 +1,59 @@
+from django.db import models
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page
+
+from cms.core.blocks import FigureBlock
+from cms.core.models import BasePage
+
+
+class HomeFeaturedPage(Orderable):
+    page = ParentalKey("home.HomePage", related_name="featured_pages", on_delete=models.CASCADE)
+    featured_page = models.ForeignKey(
+        "wagtailcore.Page", verbose_name="推荐页面", on_delete=models.CASCADE, related_name="+"
+    )
+
+    panels = [PageChooserPanel("featured_page")]
+
+
+class HomePage(BasePage):
+    """The front door: what the program is, featured and latest stories, and the way into each section."""
+
+    lead = models.TextField("导语", blank=True, help_text="首页标题下的一段话，说明这个项目是什么")
+    key_figures = StreamField([("figure", FigureBlock())], verbose_name="关键数字", blank=True)
+    latest_count = models.PositiveSmallIntegerField("显示最新故事的数量", default=6)
+
+    content_panels = [
+        *BasePage.content_panels,
+        FieldPanel("lead"),
+        FieldPanel("key_figures"),
+        MultiFieldPanel(
+            [InlinePanel("featured_pages", label="推荐", max_num=3), FieldPanel("latest_count")],
+            heading="故事",
+            help_text="未选择推荐时，显示标记为“在首页推荐”的最新故事",
+        ),
+    ]
+
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+    page_description = "网站首页，全站只有一个。"
+
+    class Meta:
+        verbose_name = "首页"
+
+    def get_context(self, request, *args, **kwargs):
+        from cms.stories.models import story_listing_queryset  # home lists stories; stories never import home
+
+        context = super().get_context(request, *args, **kwargs)
+        chosen_ids = [link.featured_page_id for link in self.featured_pages.all()]
+        if chosen_ids:
+            found = {p.pk: p for p in Page.objects.filter(pk__in=chosen_ids).live().public().specific()}
+            featured = [found[i] for i in chosen_ids if i in found]
+        else:
+            featured = list(story_listing_queryset().filter(featured=True)[:3])
+        latest = story_listing_queryset().exclude(pk__in=[p.pk for p in featured])[: self.latest_count]
+        context["featured"] = featured
+        context["latest"] = list(latest)
+        context["sections"] = [p.specific for p in self.get_children().live().public().in_menu().specific(defer=True)]
+        return context

@@ -1,0 +1,12 @@
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+PUBLIC_BASE_URL = "https://xiaoge.example.cn"
+WAGTAILADMIN_BASE_URL = "https://cms.xiaoge.example.cn"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.urls import include, path, re_path
+from wagtail import views as wagtail_views
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [
+    # File routes of pages (feeds), which Wagtail's slash-terminated pattern would not match.
+    re_path(r"^((?:[\w\-]+/)*[\w\-]+\.xml)$", wagtail_views.serve, name="page_file_route"),
+    path("", include(wagtail_urls)),
+]
