@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.urls import include, path, re_path
-from wagtail import views as wagtail_views
 from wagtail import urls as wagtail_urls
+from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 

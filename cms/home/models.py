@@ -36,6 +36,7 @@ class HomePage(BasePage):
     ]
 
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["stories.StoryIndexPage"]
     max_count = 1
     page_description = "网站首页，全站只有一个。"
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import ItemBase
@@ -249,10 +250,14 @@ class StoryPage(BasePage):
     def display_hero_credit(self) -> str:
         return self.hero_credit or (self.hero_image.credit if self.hero_image else "")
 
+    @cached_property
+    def tag_list(self) -> list[Tag]:
+        return sorted(self.tags.all(), key=lambda t: t.name)
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         # Read through the cluster managers so a preview shows the draft's tags and people, not the live ones.
-        context["story_tags"] = sorted(self.tags.all(), key=lambda t: t.name)
+        context["story_tags"] = self.tag_list
         context["people"] = [link.person for link in self.featured_people.all().select_related("person")]
         context["related_stories"] = self.related_stories()
         parent = getattr(self, "_cached_parent_obj", None) or (self.get_parent() if self.path else None)
@@ -270,7 +275,7 @@ class StoryPage(BasePage):
                 found.update((p.pk, p) for p in Page.objects.filter(pk__in=others).live().public().specific(defer=True))
         picks = [found[i] for i in chosen_ids if i in found]
         if len(picks) < limit and self.pk:
-            tag_ids = [t.pk for t in self.tags.all()]
+            tag_ids = [t.pk for t in self.tag_list]
             similar = (
                 story_listing_queryset()
                 .exclude(pk=self.pk)
@@ -292,7 +297,7 @@ class StoryPage(BasePage):
             "inLanguage": "zh-CN",
             "mainEntityOfPage": self.public_url(),
             "publisher": {"@type": "Organization", "name": "小哥"},
-            "keywords": [t.name for t in self.tags.all()],
+            "keywords": [t.name for t in self.tag_list],
         }
         if self.last_published_at:
             data["dateModified"] = timezone.localtime(self.last_published_at).isoformat()

@@ -1,0 +1,37 @@
+"""Every page type's place in the tree, in one place."""
+
+import pytest
+from wagtail.models import Page
+
+from cms.home.models import HomePage
+from cms.stories.models import StoryIndexPage, StoryPage
+
+TREE = {
+    HomePage: {"parents": {Page}, "children": {StoryIndexPage}},
+    StoryIndexPage: {"parents": {HomePage}, "children": {StoryPage}},
+    StoryPage: {"parents": {StoryIndexPage}, "children": set()},
+}
+
+
+def test_every_page_type_is_listed_here():
+    from wagtail.models import get_page_models
+
+    ours = {m for m in get_page_models() if m is not Page}
+    assert ours == set(TREE), "add the new page type to TREE with its parents and children"
+
+
+@pytest.mark.parametrize("model", list(TREE), ids=lambda m: m.__name__)
+def test_allowed_parents_and_children(model):
+    assert set(model.allowed_parent_page_models()) == TREE[model]["parents"]
+    assert set(model.allowed_subpage_models()) == TREE[model]["children"]
+
+
+@pytest.mark.parametrize("model", list(TREE), ids=lambda m: m.__name__)
+def test_every_page_type_describes_itself(model):
+    assert model.page_description
+    assert model._meta.verbose_name and model._meta.verbose_name != model.__name__.lower()
+
+
+def test_singletons():
+    assert HomePage.max_count == 1
+    assert StoryIndexPage.max_count == 1
