@@ -1,0 +1,693 @@
+"""Import content/: validate every file first, then write everything in one transaction, or nothing.
+
+The stable key of a page is its path inside content/. A file whose digest has not changed since the
+last import makes no new revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, IntegrityError, transaction
+from PIL import Image as PILImage
+from wagtail.models import Page, Site
+
+from cms.core.models import Person, SiteSettings, Street
+from cms.core.text import pinyin_slug
+from cms.images.models import CustomImage
+
+from .body import SCHEME, ParsedBody, parse_body, resolve_links
+from .errors import FileRejected, Problem
+from .models import ContentSource
+from .reader import SourceFile, read_data, read_markdown
+from .schema import HOME, PERSON, SECTIONS, SETTINGS, STREET, Schema
+
+FORMAT_VERSION = "1"
+HOME_KEY = "site.yaml#home"
+SETTINGS_KEY = "site.yaml#settings"
+DATA_FILES = {"site.yaml", "streets.yaml", "people.yaml"}
+IGNORED_ROOT_FILES = {"README.md", "LICENSE", "LICENSE.md"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def digest(*parts: object) -> str:
+    h = hashlib.sha256(FORMAT_VERSION.encode())
+    for part in parts:
+        h.update(b"\0")
+        h.update(
+            part
+            if isinstance(part, bytes)
+            else json.dumps(part, ensure_ascii=False, sort_keys=True, default=str).encode()
+        )
+    return h.hexdigest()
+
+
+@dataclass
+class ImageItem:
+    key: str  # path inside content/
+    data: bytes
+    digest: str
+    alt: str = ""
+
+
+@dataclass
+class PageItem:
+    key: str
+    model: type
+    parent_key: str | None
+    fields: dict
+    slug: str
+    digest: str
+    body: ParsedBody | None = None
+    links: list[str] = field(default_factory=list)  # keys of linked pages, by sentinel index
+    hero_key: str | None = None
+    related_keys: list[str] = field(default_factory=list)
+    body_image_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SnippetItem:
+    key: str
+    kind: str
+    slug: str
+    fields: dict
+    digest: str
+
+
+@dataclass
+class Report:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def summary(self) -> str:
+        rejected_files = len({p.path for p in self.rejected})
+        return (
+            f"新建 {len(self.created)}，更新 {len(self.updated)}，未变 {len(self.unchanged)}，"
+            f"拒绝 {rejected_files} 个文件（{len(self.rejected)} 个问题）"
+        )
+
+
+class Importer:
+    def __init__(self, root: Path, *, publish: bool = False, budget: float = 5.0, progress=None):
+        self.root = Path(root).resolve()
+        self.publish = publish
+        self.budget = budget
+        self.progress = progress or (lambda done, total: None)
+        self.report = Report()
+        self.pages: dict[str, PageItem] = {}
+        self.images: dict[str, ImageItem] = {}
+        self.snippets: list[SnippetItem] = []
+        self.settings_item: SnippetItem | None = None
+        self.adopted: set[str] = set()
+
+    # == validation ===============================================================================
+    def problem(self, path: str, message: str, line: int | None = None, field_name: str | None = None):
+        self.report.rejected.append(Problem(path, message, line, field_name))
+
+    def scan(self) -> tuple[list[str], list[str]]:
+        """Markdown files and data files under the root; symlinks, odd names and strays are reported."""
+        markdown, data = [], []
+        if not self.root.is_dir():
+            self.problem(str(self.root), "不是一个文件夹")
+            return markdown, data
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+            rel_dir = "" if rel_dir == "." else rel_dir
+            for name in sorted(dirnames):
+                rel = posixpath.join(rel_dir, name)
+                full = Path(dirpath) / name
+                if name.startswith("."):
+                    self.report.ignored.append(f"{rel}/（隐藏文件夹）")
+                    dirnames.remove(name)
+                elif full.is_symlink():
+                    self.problem(rel, "是符号链接：出于安全考虑不跟随，请放入真实的文件夹")
+                    dirnames.remove(name)
+                elif name.endswith(".md"):
+                    self.problem(rel, "是一个文件夹，却以 .md 结尾：请改名")
+                    dirnames.remove(name)
+            dirnames.sort()
+            for name in sorted(filenames):
+                rel = posixpath.join(rel_dir, name)
+                full = Path(dirpath) / name
+                if name.startswith("."):
+                    self.report.ignored.append(f"{rel}（隐藏文件）")
+                elif full.is_symlink():
+                    if name.endswith((".md", ".yaml", ".yml")) or Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                        self.problem(rel, "是符号链接：出于安全考虑不读取，请放入真实的文件")
+                elif not full.is_file():
+                    self.problem(rel, "不是普通文件")
+                elif not rel_dir and name in DATA_FILES:
+                    data.append(rel)
+                elif not rel_dir and name in IGNORED_ROOT_FILES:
+                    continue
+                elif name.endswith(".md"):
+                    if name.startswith("_") and name != "_index.md":
+                        self.report.ignored.append(f"{rel}（以 _ 开头）")
+                    else:
+                        markdown.append(rel)
+                elif name.endswith((".yaml", ".yml")):
+                    self.problem(rel, "不认识的数据文件（可用：site.yaml、streets.yaml、people.yaml）")
+        return markdown, data
+
+    def validate(self) -> Report:
+        markdown, data = self.scan()
+        self.load_data_files(data)
+        total = len(markdown)
+        sections_seen: set[str] = set()
+        for n, rel in enumerate(markdown, 1):
+            self.progress(n, total)
+            parts = rel.split("/")
+            if len(parts) == 1:
+                self.problem(rel, "页面文件要放在栏目文件夹里（如 stories/），根目录只放 site.yaml 等数据文件")
+                continue
+            section = SECTIONS.get(parts[0])
+            if section is None:
+                self.problem(rel, f"不认识的栏目文件夹 “{parts[0]}”（可用：{', '.join(SECTIONS)}）")
+                continue
+            if len(parts) != 2:
+                self.problem(rel, f"栏目 {parts[0]}/ 里的页面文件不能再放进子文件夹")
+                continue
+            sections_seen.add(parts[0])
+            try:
+                source = read_markdown(self.root, rel)
+            except FileRejected as exc:
+                self.problem(rel, exc.message, exc.line, exc.field)
+                continue
+            if parts[1] == "_index.md":
+                self.add_page(source, apps.get_model(section.index_model), section.index_schema, HOME_KEY, parts[0])
+            else:
+                self.add_page(
+                    source, apps.get_model(section.child_model), section.child_schema, f"{parts[0]}/_index.md", None
+                )
+        for folder in sorted(
+            {k.split("/")[0] for k in self.pages if "/" in k}
+            - {k.split("/")[0] for k in self.pages if k.endswith("/_index.md")}
+        ):
+            model = apps.get_model(SECTIONS[folder].index_model)
+            if not model.objects.exists():
+                self.problem(f"{folder}/_index.md", "缺少栏目首页文件 _index.md，数据库里也还没有这个栏目")
+        self.check_cross_references()
+        return self.report
+
+    def load_data_files(self, data: list[str]):
+        for rel in data:
+            try:
+                doc = read_data(self.root, rel)
+            except FileRejected as exc:
+                self.problem(rel, exc.message, exc.line, exc.field)
+                continue
+            if rel == "site.yaml":
+                self.load_site(rel, doc)
+            else:
+                self.load_snippets(rel, doc, STREET if rel == "streets.yaml" else PERSON)
+
+    def load_site(self, rel, doc):
+        if not isinstance(doc.data, dict):
+            self.problem(rel, "应是映射，包含 home: 和 settings:", 1)
+            return
+        unknown = set(doc.data) - {"home", "settings"}
+        for key in unknown:
+            self.problem(rel, "不认识的部分（可用：home、settings）", doc.lines.get(key), key)
+        for key, schema in (("home", HOME), ("settings", SETTINGS)):
+            if key not in doc.data:
+                continue
+            section = doc.data[key]
+            if not isinstance(section, dict):
+                self.problem(rel, "应是“键: 值”的映射", doc.lines.get(key), key)
+                continue
+            lines = {k: doc.lines.get(key) for k in section}
+            cleaned = schema.clean(section, lines, rel, self.report.rejected)
+            if key == "home":
+                self.pages[HOME_KEY] = PageItem(
+                    HOME_KEY, apps.get_model("home.HomePage"), None, cleaned, "home", digest(cleaned)
+                )
+            else:
+                self.settings_item = SnippetItem(SETTINGS_KEY, "settings", "", cleaned, digest(cleaned))
+
+    def load_snippets(self, rel, doc, schema: Schema):
+        kind = "street" if schema is STREET else "person"
+        if not isinstance(doc.data, list) or not all(isinstance(x, dict) for x in doc.data):
+            self.problem(rel, "应是列表，每一项是一个“键: 值”映射（每项以 - 开头）", 1)
+            return
+        seen: dict[str, int] = {}
+        for n, item in enumerate(doc.data, 1):
+            where = f"{rel}#{n}"
+            errors: list[Problem] = []
+            cleaned = schema.clean(item, {}, where, errors)
+            self.report.rejected += errors
+            if errors:
+                continue
+            slug = cleaned.get("slug") or pinyin_slug(cleaned["name"])
+            if slug.lower() in seen:
+                self.problem(where, f"网址名 “{slug}” 与第 {seen[slug.lower()]} 项重复", field_name="slug")
+                continue
+            seen[slug.lower()] = n
+            cleaned["slug"] = slug
+            self.snippets.append(SnippetItem(f"{rel}#{slug}", kind, slug, cleaned, digest(cleaned)))
+
+    def add_page(self, source: SourceFile, model, schema: Schema, parent_key: str, folder: str | None):
+        errors: list[Problem] = []
+        cleaned = schema.clean(source.front, source.lines, source.path, errors)
+        self.report.rejected += errors
+        if errors:
+            return
+        # The slug is the front matter's, else the file's name (pinyin if it is Chinese), else the title's pinyin.
+        stem = posixpath.splitext(posixpath.basename(source.path))[0]
+        slug = cleaned.pop("slug", None) or folder or pinyin_slug(stem) or pinyin_slug(cleaned["title"])
+        if len(slug) > 80:
+            self.problem(
+                source.path,
+                f"文件名生成的网址名太长（{len(slug)} 个字符，最多 80 个）：请改短文件名或写 slug",
+                field_name="slug",
+            )
+            return
+        if not slug:
+            self.problem(source.path, "无法从标题生成网址名，请写 slug", source.lines.get("title"), "slug")
+            return
+        item = PageItem(source.path, model, parent_key, cleaned, slug, "")
+        base_dir = posixpath.dirname(source.path)
+        if schema.body == "markdown":
+            try:
+                item.body = parse_body(source.body, source.body_line, self.budget)
+            except FileRejected as exc:
+                self.problem(source.path, exc.message, exc.line, exc.field)
+                return
+            if not item.body.blocks:
+                self.problem(source.path, "正文是空的", source.body_line)
+                return
+            for line, message in item.body.warnings:
+                self.report.warnings.append(Problem(source.path, message, line))
+            for target, line in item.body.links:
+                item.links.append(self.page_key(base_dir, target, source.path, line))
+            for ref in item.body.images:
+                key = self.image_key(base_dir, ref.path, source.path, ref.line, "正文图片")
+                item.body_image_keys.append(key)
+                if key in self.images and not self.images[key].alt:
+                    self.images[key].alt = ref.alt
+        elif schema.body:
+            text = source.body.strip()
+            if any(mark in text for mark in ("<", "](", "\n#")):
+                self.report.warnings.append(
+                    Problem(source.path, "导语按纯文本保存，Markdown 标记不会生效", source.body_line)
+                )
+            cleaned[schema.body] = text
+        hero = cleaned.get("hero_image")
+        if hero:
+            item.hero_key = self.image_key(
+                base_dir, hero["file"], source.path, source.lines.get("hero_image"), "hero_image"
+            )
+            if item.hero_key in self.images:
+                self.images[item.hero_key].alt = hero["alt"]
+        for target in cleaned.get("related", []):
+            item.related_keys.append(
+                self.page_key(base_dir, target, source.path, source.lines.get("related"), "related")
+            )
+        image_digests = [self.images[k].digest for k in [item.hero_key, *item.body_image_keys] if k in self.images]
+        item.digest = digest(source.front, source.body, image_digests, item.links)
+        self.pages[source.path] = item
+
+    def page_key(self, base_dir, target, path, line, field_name=None) -> str:
+        if SCHEME.match(target) or target.startswith("/"):
+            self.problem(path, f"页面链接 {target} 要写成相对路径的 .md 文件", line, field_name)
+            return ""
+        key = posixpath.normpath(posixpath.join(base_dir, target))
+        if key.startswith("../") or key == "..":
+            self.problem(path, f"链接 {target} 指向 content/ 以外", line, field_name)
+            return ""
+        if not key.endswith(".md"):
+            self.problem(path, f"链接 {target} 不是 .md 页面", line, field_name)
+            return ""
+        return key
+
+    def image_key(self, base_dir, ref, path, line, field_name) -> str:
+        def fail(message):
+            self.problem(path, message, line, field_name)
+            return ""
+
+        if SCHEME.match(ref) or ref.startswith("//"):
+            return fail(f"图片 {ref[:60]} 是远程地址：请把图片文件放在 content/ 里，写相对路径")
+        if ref.startswith("/") or os.path.isabs(ref) or "\\" in ref:
+            return fail(f"图片 {ref[:60]} 是绝对路径：请写相对于本文件的路径，如 images/photo.jpg")
+        key = posixpath.normpath(posixpath.join(base_dir, ref))
+        if key.startswith("../") or key == "..":
+            return fail(f"图片 {ref} 在 content/ 以外")
+        if key in self.images:
+            return key
+        full = self.root / key
+        walk = self.root
+        for part in key.split("/"):
+            walk = walk / part
+            if walk.is_symlink():
+                return fail(f"图片 {ref} 是符号链接（或在符号链接的文件夹里）：请放入真实的文件")
+        if not full.is_file():
+            return fail(f"找不到图片文件 {ref}")
+        if full.suffix.lower() not in IMAGE_SUFFIXES:
+            return fail(f"图片 {ref} 的格式不受支持（可用：jpg、png、webp、gif）")
+        data = full.read_bytes()
+        if len(data) > MAX_IMAGE_BYTES:
+            return fail(f"图片 {ref} 太大（{len(data) // 1024} KB，上限 {MAX_IMAGE_BYTES // 1024 // 1024} MB）")
+        try:
+            with PILImage.open(io.BytesIO(data)) as im:
+                if im.width * im.height > MAX_IMAGE_PIXELS:
+                    return fail(f"图片 {ref} 像素太多（{im.width}×{im.height}）")
+                im.verify()
+        except Exception:  # noqa: BLE001 - Pillow raises many kinds for a broken file
+            return fail(f"图片 {ref} 不是有效的图片文件")
+        self.images[key] = ImageItem(key, data, hashlib.sha256(data).hexdigest())
+        return key
+
+    def check_cross_references(self):
+        street_slugs = {s.slug for s in self.snippets if s.kind == "street"} | set(
+            Street.objects.values_list("slug", flat=True)
+        )
+        people = {s.slug: s for s in self.snippets if s.kind == "person"}
+        db_people = {p.slug: p.consent_on_record for p in Person.objects.all()}
+        for item in self.snippets:
+            street = item.fields.get("street")
+            if item.kind == "person" and street and street not in street_slugs:
+                self.problem(item.key, f"没有网址名为 “{street}” 的街道", field_name="street")
+        by_parent: dict[str, dict[str, str]] = {}
+        for item in self.pages.values():
+            if item.parent_key:
+                siblings = by_parent.setdefault(item.parent_key, {})
+                other = siblings.get(item.slug.lower())
+                if other:
+                    self.problem(item.key, f"网址名 “{item.slug}” 与 {other} 重复（不区分大小写）", field_name="slug")
+                siblings[item.slug.lower()] = item.key
+            street = item.fields.get("street")
+            if street and street not in street_slugs:
+                self.problem(item.key, f"没有网址名为 “{street}” 的街道（在 streets.yaml 里添加）", field_name="street")
+            for slug in item.fields.get("people", []):
+                consent = people[slug].fields.get("consent_on_record", False) if slug in people else db_people.get(slug)
+                if consent is None:
+                    self.problem(
+                        item.key, f"没有网址名为 “{slug}” 的人物（在 people.yaml 里添加）", field_name="people"
+                    )
+                elif not consent:
+                    self.problem(item.key, f"人物 “{slug}” 没有同意署名的记录，不能出现在故事里", field_name="people")
+            for key in [*item.links, *item.related_keys]:
+                if key and key not in self.pages and not ContentSource.objects.filter(key=key, kind="page").exists():
+                    self.problem(
+                        item.key,
+                        f"链接到不存在的页面 {key}",
+                        field_name="related" if key in item.related_keys else None,
+                    )
+        self.check_slugs_against_database()
+
+    def check_slugs_against_database(self):
+        """A new page must not take the slug of a page that editors created in the admin under the same parent."""
+        known = dict(ContentSource.objects.filter(kind="page").values_list("key", "object_id"))
+        for item in self.pages.values():
+            if item.parent_key is None or item.key in known:
+                continue
+            parent_id = known.get(item.parent_key)
+            if parent_id is None:
+                continue
+            clash = Page.objects.filter(pk=parent_id).first()
+            if clash is None:
+                continue
+            sibling = clash.get_children().filter(slug__iexact=item.slug).first()
+            if sibling and sibling.specific_class is not item.model:
+                self.problem(
+                    item.key, f"网址名 “{item.slug}” 已被后台创建的页面《{sibling.title}》占用", field_name="slug"
+                )
+
+    # == writing ==================================================================================
+    def plan(self) -> dict[str, str]:
+        """What writing would do to each key: created, updated or unchanged."""
+        existing = dict(ContentSource.objects.values_list("key", "digest"))
+        plan = {}
+        items = [*self.snippets, *([self.settings_item] if self.settings_item else []), *self.pages.values()]
+        for item in items:
+            if item.key not in existing:
+                plan[item.key] = "created"
+            elif existing[item.key] != item.digest:
+                plan[item.key] = "updated"
+            else:
+                plan[item.key] = "unchanged"
+        for key, item in self.images.items():
+            plan[key] = (
+                "created" if key not in existing else ("updated" if existing[key] != item.digest else "unchanged")
+            )
+        return plan
+
+    def record(self, key: str, state: str):
+        getattr(self.report, state).append(key)
+
+    @transaction.atomic
+    def write(self) -> Report:
+        sources = {s.key: s for s in ContentSource.objects.select_for_update()}
+        plan = self.plan()
+        self.write_snippets(sources, plan)
+        image_ids = self.write_images(sources, plan)
+        page_ids = self.ensure_pages(sources)
+        total = len(self.pages)
+        for n, item in enumerate(self.pages.values(), 1):
+            self.progress(n, total)
+            self.write_page(item, sources, plan, page_ids, image_ids)
+        return self.report
+
+    def save_source(self, sources, key, kind, object_id, item_digest):
+        source = sources.get(key)
+        if source is None:
+            sources[key] = ContentSource.objects.create(key=key, kind=kind, object_id=object_id, digest=item_digest)
+        elif source.object_id != object_id or source.digest != item_digest:
+            source.object_id, source.digest = object_id, item_digest
+            source.save()
+
+    def write_snippets(self, sources, plan):
+        street_ids = {}
+        if self.settings_item:
+            state = plan[SETTINGS_KEY]
+            if state != "unchanged":
+                settings = SiteSettings.load()
+                for name, value in self.settings_item.fields.items():
+                    setattr(settings, name, value)
+                settings.save()
+                self.save_source(sources, SETTINGS_KEY, "settings", settings.pk, self.settings_item.digest)
+            self.record(SETTINGS_KEY, state)
+        for item in sorted(self.snippets, key=lambda s: s.kind != "street"):
+            model = Street if item.kind == "street" else Person
+            state = plan[item.key]
+            source = sources.get(item.key)
+            obj = model.objects.filter(pk=source.object_id).first() if source else None
+            obj = obj or model.objects.filter(slug=item.slug).first()
+            if obj is None and model is Street:
+                obj = Street.objects.filter(name=item.fields["name"]).first()
+            if obj is None:
+                obj = model()
+                state = "created"
+            elif state == "unchanged":
+                self.record(item.key, state)
+                street_ids[item.slug] = obj.pk
+                continue
+            for name, value in item.fields.items():
+                if name == "street":
+                    value = Street.objects.get(slug=value) if value else None
+                elif name == "key_figures":
+                    value = [{"type": "figure", "value": v} for v in value]
+                setattr(obj, name, value)
+            obj.save()
+            self.save_source(sources, item.key, item.kind, obj.pk, item.digest)
+            self.record(item.key, state)
+        return street_ids
+
+    def write_images(self, sources, plan) -> dict[str, int]:
+        ids = {}
+        for key, item in self.images.items():
+            source = sources.get(key)
+            image = CustomImage.objects.filter(pk=source.object_id).first() if source else None
+            alt = item.alt[:255]
+            title = (alt or Path(key).stem)[:255]
+            if image is not None and plan[key] == "unchanged" and image.description == alt:
+                ids[key] = image.pk
+                self.record(key, "unchanged")
+                continue
+            if image is None:
+                image = CustomImage(title=title, description=alt)
+            if plan[key] != "unchanged" or image.pk is None:
+                image.file.save(Path(key).name, ContentFile(item.data), save=False)
+                image._set_image_file_metadata()
+                with PILImage.open(io.BytesIO(item.data)) as im:
+                    image.width, image.height = im.size
+                if image.pk:
+                    image.renditions.all().delete()
+            image.title, image.description = title, alt
+            image.save()
+            ids[key] = image.pk
+            self.record(key, "created" if source is None else "updated")
+            self.save_source(sources, key, "image", image.pk, item.digest)
+        return ids
+
+    def ensure_pages(self, sources) -> dict[str, int]:
+        """Find or create the page of every key, so that links between new pages can be resolved."""
+        ids: dict[str, int] = {}
+        for key, source in sources.items():
+            if source.kind == "page":
+                ids[key] = source.object_id
+        existing_ids = set(Page.objects.filter(pk__in=ids.values()).values_list("pk", flat=True))
+        ids = {k: v for k, v in ids.items() if v in existing_ids}
+        for item in self.pages.values():  # parents come before children: home, section indexes, then pages
+            if item.key in ids:
+                continue
+            found = self.adopt(item, ids)
+            if found is not None:
+                self.adopted.add(item.key)
+            else:
+                parent = Page.objects.get(pk=ids[item.parent_key]) if item.parent_key else None
+                found = self.create(item, parent)
+            ids[item.key] = found.pk
+        return ids
+
+    def adopt(self, item: PageItem, ids):
+        if item.key == HOME_KEY:
+            site = Site.objects.filter(is_default_site=True).first()
+            if site and isinstance(site.root_page.specific, item.model):
+                return site.root_page
+            return item.model.objects.first()
+        if getattr(item.model, "max_count", None) == 1:
+            return item.model.objects.first()
+        parent_id = ids.get(item.parent_key)
+        if parent_id:
+            return item.model.objects.child_of(Page.objects.get(pk=parent_id)).filter(slug=item.slug).first()
+        return None
+
+    def create(self, item: PageItem, parent):
+        page = item.model(title=item.fields["title"], slug=item.slug, live=False)
+        self.apply_fields(page, item, {}, {}, placeholder=True)
+        if parent is None:  # the home page
+            root = Page.get_first_root_node()
+            page = root.add_child(instance=page)
+            Site.objects.update_or_create(
+                is_default_site=True, defaults={"root_page": page, "hostname": "localhost", "site_name": "小哥"}
+            )
+        else:
+            page = parent.specific.add_child(instance=page)
+        return page
+
+    def write_page(self, item: PageItem, sources, plan, page_ids, image_ids):
+        page = Page.objects.get(pk=page_ids[item.key]).specific
+        state = plan[item.key]
+        if item.key in self.adopted:
+            state = "updated"  # a page that existed before its file: make it match the file once
+        if state == "unchanged":
+            if self.publish and (not page.live or page.has_unpublished_changes) and page.latest_revision:
+                page.latest_revision.publish()
+                self.record(item.key, "updated")
+            else:
+                self.record(item.key, "unchanged")
+            return
+        page = page.get_latest_revision_as_object() if page.latest_revision_id else page
+        self.apply_fields(page, item, page_ids, image_ids)
+        if not page.live:
+            page.save()
+        revision = page.save_revision(log_action=True)
+        if self.publish:
+            revision.publish()
+        self.save_source(sources, item.key, "page", page.pk, item.digest)
+        self.record(item.key, state)
+
+    def apply_fields(self, page, item: PageItem, page_ids, image_ids, placeholder=False):
+        f = item.fields
+        page.title = f["title"]
+        page.slug = item.slug
+        # A field missing from the file goes back to its default, so deleting a line in the file clears it.
+        for name in ("seo_title", "search_description", "summary", "date", "lead", "intro", "latest_count"):
+            if hasattr(page, name):
+                setattr(page, name, f[name] if name in f else page._meta.get_field(name).get_default())
+        if hasattr(page, "show_in_menus") and item.parent_key == HOME_KEY:
+            page.show_in_menus = True
+        if "key_figures" in f or item.key == HOME_KEY:
+            page.key_figures = [{"type": "figure", "value": v} for v in f.get("key_figures", [])]
+        if item.body is None:
+            return
+        page.street = Street.objects.get(slug=f["street"]) if f.get("street") else None
+        page.featured = f.get("featured", False)
+        page.tags.set(f.get("tags", []))
+        stories = apps.get_app_config("stories")
+        people = {p.slug: p for p in Person.objects.filter(slug__in=f.get("people", []))}
+        page.featured_people = [
+            stories.get_model("StoryPerson")(person=people[s]) for s in f.get("people", []) if s in people
+        ]
+        hero = f.get("hero_image")
+        page.hero_image_id = image_ids.get(item.hero_key) if hero and not placeholder else None
+        page.hero_caption = hero["caption"] if hero else ""
+        page.hero_credit = hero["credit"] if hero else ""
+        if placeholder:
+            page.body = [{"type": "paragraph", "value": "<p>（导入中）</p>"}]
+            page.related_links = []
+            return
+        page.related_links = [
+            stories.get_model("StoryRelatedPage")(related_page_id=page_ids[k])
+            for k in item.related_keys
+            if k in page_ids
+        ]
+        linked = [page_ids.get(k, 0) for k in item.links]
+        page.body = [self.raw_block(kind, value, linked, image_ids, item) for kind, value in item.body.blocks]
+
+    def raw_block(self, kind, value, linked, image_ids, item):
+        def image_value(v):
+            ref = v["image"]
+            key = item.body_image_keys[item.body.images.index(ref)]
+            return {
+                "image": {"image": image_ids[key], "alt_text": ref.alt, "decorative": not ref.alt},
+                "caption": v["caption"],
+                "credit": v["credit"],
+            }
+
+        if kind == "paragraph":
+            return {"type": kind, "value": resolve_links(value, linked)}
+        if kind == "callout":
+            return {"type": kind, "value": {**value, "body": resolve_links(value["body"], linked)}}
+        if kind == "image":
+            return {"type": kind, "value": image_value(value)}
+        if kind == "gallery":
+            return {
+                "type": kind,
+                "value": {"title": value["title"], "images": [image_value(v) for v in value["images"]]},
+            }
+        return {"type": kind, "value": value}
+
+
+def run_import(root: Path, *, publish=False, dry_run=False, budget=5.0, progress=None) -> tuple[Report, dict]:
+    importer = Importer(root, publish=publish, budget=budget, progress=progress)
+    report = importer.validate()
+    if not report.ok:
+        return report, {}
+    plan = importer.plan()
+    if dry_run:
+        for key, state in plan.items():
+            importer.record(key, state)
+        return report, plan
+    try:
+        importer.write()
+    except (ValidationError, IntegrityError, DatabaseError) as exc:
+        # Validation should have caught it; if not, the transaction has rolled back and we say why.
+        report.rejected.append(Problem(str(root), f"写入数据库时出错，已全部回滚：{_explain(exc)}"))
+        report.created.clear(), report.updated.clear(), report.unchanged.clear()
+    return importer.report, plan
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
+        return "；".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+    return str(exc)

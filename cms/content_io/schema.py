@@ -1,0 +1,215 @@
+"""What each kind of file may contain: typed fields with the messages a writer needs when one is wrong."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import FileRejected
+from .reader import check_visible
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX = 80
+TRUE_WORDS = {"true": True, "false": False}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # line, text, slug, date, bool, int, list, figures, image, refs
+    required: bool = False
+    max_length: int | None = None
+    label: str = ""
+
+    def clean(self, raw: Any, line: int | None) -> Any:
+        def fail(message: str):
+            raise FileRejected(message, line=line, field=self.name)
+
+        kind = self.kind
+        if kind in ("line", "text", "slug"):
+            if isinstance(raw, (dict, list)):
+                fail(f"应是一段文字，而不是{'列表' if isinstance(raw, list) else '映射'}")
+            value = raw.strip() if kind != "text" else raw.strip("\n").rstrip()
+            if kind == "line" and "\n" in value:
+                fail("只能写一行")
+            if self.name in ("title", "slug", "name"):
+                value = check_visible(value, self.name, line)
+            if self.required and not value:
+                fail("不能为空")
+            if self.max_length and len(value) > self.max_length:
+                fail(f"太长了：{len(value)} 个字，最多 {self.max_length} 个")
+            if kind == "slug":
+                if "/" in value or "\\" in value:
+                    fail(f"网址名 “{value}” 不能含有路径分隔符")
+                if not value:
+                    fail("网址名是空的：删掉这一行，就会按标题拼音自动生成")
+                if len(value) > SLUG_MAX:
+                    fail(f"网址名太长：{len(value)} 个字符，最多 {SLUG_MAX} 个（静态网站每个网址名是一个文件夹）")
+                if not SLUG.match(value):
+                    fail(f"网址名 “{value}” 只能用小写字母、数字和连字符（如 liu-kuo-si-nian）")
+            return value
+        if kind == "date":
+            if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw.strip()):
+                fail(f"日期要写成 YYYY-MM-DD，如 2023-03-21（现在是 “{_show(raw)}”）")
+            try:
+                return datetime.date.fromisoformat(raw.strip())
+            except ValueError:
+                fail(f"没有这一天：{raw}")
+        if kind == "bool":
+            if not isinstance(raw, str) or raw.strip().lower() not in TRUE_WORDS:
+                fail(f"只能是 true 或 false（现在是 “{_show(raw)}”）")
+            return TRUE_WORDS[raw.strip().lower()]
+        if kind == "int":
+            if not isinstance(raw, str) or not re.fullmatch(r"[1-9]\d{0,3}|0", raw.strip()):
+                fail(f"应是不带前导零的整数（现在是 “{_show(raw)}”）")
+            return int(raw)
+        if kind in ("list", "refs"):
+            if isinstance(raw, str):
+                raw = [raw]
+            if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+                fail("应是文字列表，如 [隐患上报, 联动微信群]")
+            items = [x.strip() for x in raw if x.strip()]
+            if len({x.lower() for x in items}) != len(items):
+                fail("列表里有重复项")
+            for x in items:
+                if self.max_length and len(x) > self.max_length:
+                    fail(f"“{x}” 太长了，最多 {self.max_length} 个字")
+            return items
+        if kind == "figures":
+            if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+                fail('应是列表，每项写 {value: "498", unit: 名, label: 说明}')
+            out = []
+            for item in raw:
+                unknown = set(item) - {"value", "unit", "label", "source"}
+                if unknown:
+                    fail(f"不认识的字段：{', '.join(sorted(unknown))}")
+                if not all(isinstance(v, str) for v in item.values()):
+                    fail("数字框的每一项都应是文字")
+                if not item.get("value") or not item.get("label"):
+                    fail("每个数字都需要 value 和 label")
+                out.append({k: item.get(k, "") for k in ("value", "unit", "label", "source")})
+            return out
+        if kind == "image":
+            if not isinstance(raw, dict):
+                fail("题图要写成映射：file、alt（必填），caption、credit（可选）")
+            unknown = set(raw) - {"file", "alt", "caption", "credit"}
+            if unknown:
+                fail(f"题图不认识的字段：{', '.join(sorted(unknown))}")
+            for key in ("file", "alt"):
+                if not isinstance(raw.get(key), str) or not raw[key].strip():
+                    fail(f"题图缺少 {key}" + ("（替代文字，告诉看不见图片的读者图上是什么）" if key == "alt" else ""))
+            if not all(isinstance(v, str) for v in raw.values()):
+                fail("题图的每一项都应是文字")
+            return {k: (raw.get(k) or "").strip() for k in ("file", "alt", "caption", "credit")}
+        raise AssertionError(kind)
+
+
+def _show(raw: Any) -> str:
+    return raw if isinstance(raw, str) else type(raw).__name__
+
+
+@dataclass(frozen=True)
+class Schema:
+    fields: tuple[Field, ...]
+    body: str | None = None  # None, "markdown" (StreamField body) or the name of a plain text field
+
+    def clean(self, data: dict, lines: dict[str, int], path: str, errors: list) -> dict:
+        from .errors import Problem
+
+        known = {f.name for f in self.fields}
+        out: dict[str, Any] = {}
+        for key in data:
+            if key not in known:
+                errors.append(Problem(path, f"不认识的字段（可用：{', '.join(sorted(known))}）", lines.get(key), key))
+        for f in self.fields:
+            if f.name not in data or data[f.name] is None or data[f.name] == "":
+                if f.required:
+                    errors.append(Problem(path, "缺少必填字段", lines.get(f.name), f.name))
+                continue
+            try:
+                out[f.name] = f.clean(data[f.name], lines.get(f.name))
+            except FileRejected as exc:
+                errors.append(Problem(path, exc.message, exc.line or lines.get(f.name), exc.field))
+        return out
+
+
+SEO = (Field("seo_title", "line", max_length=255), Field("search_description", "text"))
+
+STORY = Schema(
+    (
+        Field("title", "line", required=True, max_length=255),
+        Field("slug", "slug"),
+        Field("date", "date", required=True),
+        Field("summary", "text", required=True, max_length=300),
+        Field("street", "slug"),
+        Field("tags", "list", max_length=100),
+        Field("people", "refs"),
+        Field("featured", "bool"),
+        Field("hero_image", "image"),
+        Field("related", "refs"),
+        *SEO,
+    ),
+    body="markdown",
+)
+STORY_INDEX = Schema((Field("title", "line", required=True, max_length=255), Field("slug", "slug"), *SEO), body="intro")
+HOME = Schema(
+    (
+        Field("title", "line", required=True, max_length=255),
+        Field("lead", "text"),
+        Field("key_figures", "figures"),
+        Field("latest_count", "int"),
+        *SEO,
+    )
+)
+SETTINGS = Schema(
+    (
+        Field("program_name", "line", max_length=60),
+        Field("tagline", "line", max_length=120),
+        Field("footer_text", "text"),
+        Field("office_name", "line", max_length=80),
+        Field("office_address", "line", max_length=160),
+        Field("office_email", "line", max_length=254),
+        Field("office_hours", "line", max_length=80),
+    )
+)
+STREET = Schema(
+    (
+        Field("slug", "slug"),
+        Field("name", "line", required=True, max_length=60),
+        Field("district", "line", required=True, max_length=30),
+        Field("city", "line", max_length=30),
+        Field("setting", "line", max_length=200),
+        Field("summary", "text"),
+        Field("key_figures", "figures"),
+    )
+)
+PERSON = Schema(
+    (
+        Field("slug", "slug"),
+        Field("name", "line", required=True, max_length=40),
+        Field("role", "line", required=True, max_length=80),
+        Field("organisation", "line", max_length=80),
+        Field("street", "slug"),
+        Field("consent_on_record", "bool"),
+        Field("consent_note", "line", max_length=200),
+    )
+)
+
+
+@dataclass
+class Section:
+    """A top-level folder of content/ and the page types it holds."""
+
+    folder: str
+    index_model: str  # "app_label.ModelName"
+    index_schema: Schema
+    child_model: str
+    child_schema: Schema
+    extra: dict = field(default_factory=dict)
+
+
+SECTIONS = {
+    "stories": Section("stories", "stories.StoryIndexPage", STORY_INDEX, "stories.StoryPage", STORY),
+}
