@@ -30,7 +30,7 @@ run: setup ## Set everything up, then serve the site and the admin on 127.0.0.1
 	@echo "  网站 (site):   http://$(HOST):$(PORT)/"
 	@echo "  后台 (admin):  http://$(HOST):$(PORT)/admin/   登录: admin / xiaoge-dev-2026"
 	@echo ""
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(MANAGE) runserver --nostatic $(HOST):$(PORT)
 
 lint: install ## ruff
 	$(BIN)/ruff check .

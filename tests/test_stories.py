@@ -73,17 +73,23 @@ def test_home_shows_featured_latest_and_sections(client, site):
     assert 'lang="zh-CN"' in html and 'href="#main"' in html
 
 
-def test_listing_paginates_at_real_urls(client, site, settings):
+def test_listing_archives_are_stable_real_urls(client, site, settings):
+    """Archive pages count from the oldest story, so a new story does not shift them."""
     settings.STORIES_PER_PAGE = 2
     for n in range(3):
         make_story(site["index"], title=f"更早的故事{n}", date=datetime.date(2022, 10, n + 1))
+    # Five stories, two per page: the front page shows the newest two, archive 1 the oldest two,
+    # archive 2 the next two; the newest one lives on the front page only.
     first = client.get("/stories/").content.decode()
-    assert 'href="/stories/page/2/"' in first
-    second = client.get("/stories/page/2/")
-    assert second.status_code == 200
-    assert "更早的故事2" in second.content.decode() and "第 2 页" in second.content.decode()
-    assert client.get("/stories/page/4/").status_code == 404
-    assert client.get("/stories/page/1/").status_code == 404  # the first page lives at /stories/ only
+    assert 'href="/stories/page/2/"' in first and "较早的故事" in first
+    oldest = client.get("/stories/page/1/").content.decode()
+    assert "更早的故事0" in oldest and "更早的故事1" in oldest and "更早的故事2" not in oldest
+    assert "2022年10月1日至2022年10月2日" in oldest
+    assert 'href="/stories/page/2/"' in oldest  # the newer neighbour
+    assert client.get("/stories/page/3/").status_code == 404
+    make_story(site["index"], title="最新的故事", date=datetime.date(2023, 5, 1))
+    assert client.get("/stories/page/1/").content.decode().count("card__title") == 2
+    assert "更早的故事0" in client.get("/stories/page/1/").content.decode()
 
 
 def test_tag_and_street_pages(client, site):

@@ -43,6 +43,24 @@ class HomePage(BasePage):
     class Meta:
         verbose_name = "首页"
 
+    def featured_and_latest_ids(self) -> tuple[list[int], list[int]]:
+        from cms.stories.models import story_listing_queryset
+
+        chosen_ids = [link.featured_page_id for link in self.featured_pages.all()]
+        if chosen_ids:
+            live = set(Page.objects.filter(pk__in=chosen_ids).live().public().values_list("pk", flat=True))
+            featured = [i for i in chosen_ids if i in live]
+        else:
+            featured = list(story_listing_queryset().filter(featured=True).values_list("pk", flat=True)[:3])
+        latest = story_listing_queryset().exclude(pk__in=featured).values_list("pk", flat=True)[: self.latest_count]
+        return featured, list(latest)
+
+    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+        """The home page shows cards of stories and of each section: it changes when they do."""
+        featured, latest = self.featured_and_latest_ids()
+        sections = list(self.get_children().live().public().in_menu().values_list("pk", flat=True))
+        return {"": [[(i, versions.get(i)) for i in ids] for ids in (featured, latest, sections)]}
+
     def get_context(self, request, *args, **kwargs):
         from cms.stories.models import story_listing_queryset  # home lists stories; stories never import home
 

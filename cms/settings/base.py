@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "cms.home",
     "cms.stories",
     "cms.content_io",
+    "cms.publishing",
     "wagtail.contrib.settings",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -114,7 +115,8 @@ MEDIA_URL = "/media/"
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Hashed names (site.3f2a….css) so a release's assets can be cached for a year.
+    "staticfiles": {"BACKEND": "cms.publishing.storage.StaticStorage"},
 }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -133,9 +135,17 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 
 # The address the public reaches the static site at. Every absolute URL in a release uses it.
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8001").rstrip("/")
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "https://xiaoge.example.cn").rstrip("/")
 
 STORIES_PER_PAGE = 10
+
+# The static public site: releases, manifests and the `current` symlink live here.
+SITE_DIR = Path(os.environ.get("SITE_DIR", BASE_DIR / "site"))
+SITE_RELEASES_KEEP = int(os.environ.get("SITE_RELEASES_KEEP", "5"))
+# Static files served at fixed (unhashed) URLs, copied into every release.
+SITE_EXTRA_FILES: list[str] = []
+SITE_AUTO_BUILD = os.environ.get("SITE_AUTO_BUILD", "true").lower() != "false"
+WAGTAILDOCS_SERVE_METHOD = "direct"
 
 LOGGING = {
     "version": 1,

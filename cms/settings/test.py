@@ -10,3 +10,6 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 PUBLIC_BASE_URL = "https://xiaoge.example.cn"
 WAGTAILADMIN_BASE_URL = "https://cms.xiaoge.example.cn"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SITE_DIR = BASE_DIR / "var" / "test-site"
+STATIC_ROOT = BASE_DIR / "var" / "test-static"
+SITE_AUTO_BUILD = False  # tests that publish turn it on

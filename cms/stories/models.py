@@ -7,7 +7,6 @@ import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, Paginator
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -22,6 +21,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from cms.core.archive import build_archive
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage, Street, Tag
 from cms.core.text import reading_minutes
@@ -64,12 +64,16 @@ def story_listing_queryset():
         .defer_streamfields()
         .select_related("street", "hero_image", "listing_image")
         .prefetch_related("hero_image__renditions", "listing_image__renditions")
-        .order_by("-date", "-first_published_at", "-pk")
+        .order_by("-date", "-pk")
     )
 
 
 class StoryIndexPage(RoutablePageMixin, BasePage):
-    """All stories, with pagination, tag and street pages and a feed, each at a real URL."""
+    """All stories, with stable archive pages, tag and street pages and a feed, each at a real URL.
+
+    Listings use cms.core.archive: archive pages are numbered from the oldest, so publishing a new
+    story changes the front page of each listing it belongs to, not every page of it.
+    """
 
     intro = models.TextField("导语", blank=True)
     feed_path = "feed.xml"
@@ -88,13 +92,6 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     def stories(self):
         return story_listing_queryset().child_of(self)
 
-    def paginate(self, queryset, number: int):
-        paginator = Paginator(queryset, settings.STORIES_PER_PAGE)
-        try:
-            return paginator.page(number)
-        except EmptyPage:
-            raise Http404("没有这一页") from None
-
     def tags_in_use(self):
         return (
             Tag.objects.filter(tagged_stories__content_object__in=self.stories().values("pk"))
@@ -105,62 +102,120 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     def streets_in_use(self):
         return Street.objects.filter(storypage__in=self.stories().values("pk")).distinct().order_by("name")
 
-    def listing_context(self, request, queryset, number, base_path, **extra):
-        page_obj = self.paginate(queryset, number)
+    def listing_context(self, queryset, number: int | None, base_path: str, **extra) -> dict:
+        """Context for the front page (number None) or archive page `number` of a listing."""
+        archive = build_archive(list(queryset.values_list("pk", flat=True)), settings.STORIES_PER_PAGE)
+        if number is None:
+            ids, newer, older, archive_page = archive.front, None, archive.newest_archive, None
+        else:
+            archive_page = archive.page(number)
+            if archive_page is None:
+                raise Http404("没有这一页")
+            ids, newer, older = archive_page.items, archive_page.newer, archive_page.older
+        found = queryset.in_bulk(ids)
+        stories = [found[i] for i in ids]
+
+        def url(n):
+            if n is None:
+                return None
+            return base_path if n == 0 else f"{base_path}page/{n}/"
+
         return {
-            "page_obj": page_obj,
-            "stories": page_obj.object_list,
-            "base_path": base_path,
-            "tags": self.tags_in_use(),
-            "streets": self.streets_in_use(),
+            "stories": stories,
+            "archive_page": archive_page,
+            "newer_url": url(newer),
+            "older_url": url(older),
+            "date_range": (stories[-1].date, stories[0].date) if stories else None,
+            "total": len(archive.front) + sum(len(p.items) for p in archive.pages),
             **extra,
         }
 
     # -- routes -------------------------------------------------------------------------------
     @path("")
     @path("page/<int:number>/", name="page")
-    def index_route(self, request, number: int = 1):
-        if number == 1 and request.path.rstrip("/").endswith("/page/1"):
-            raise Http404
-        ctx = self.listing_context(request, self.stories(), number, self.url)
+    def index_route(self, request, number: int | None = None):
+        ctx = self.listing_context(self.stories(), number, self.url)
+        if number is None:
+            ctx.update(tags=self.tags_in_use(), streets=self.streets_in_use())
         return self.render(request, context_overrides=ctx)
 
     @path("tag/<slug:tag_slug>/", name="tag")
     @path("tag/<slug:tag_slug>/page/<int:number>/", name="tag_page")
-    def tag_route(self, request, tag_slug: str, number: int = 1):
+    def tag_route(self, request, tag_slug: str, number: int | None = None):
         tag = get_object_or_404(Tag, slug=tag_slug)
         qs = self.stories().filter(tagged_items__tag=tag)
-        ctx = self.listing_context(request, qs, number, f"{self.url}tag/{tag.slug}/", tag=tag)
+        if not qs.exists():
+            raise Http404("这个标签下没有故事")
+        ctx = self.listing_context(qs, number, f"{self.url}tag/{tag.slug}/", tag=tag)
         return self.render(request, context_overrides=ctx, template="stories/story_tag_page.html")
 
     @path("street/<slug:street_slug>/", name="street")
     @path("street/<slug:street_slug>/page/<int:number>/", name="street_page")
-    def street_route(self, request, street_slug: str, number: int = 1):
+    def street_route(self, request, street_slug: str, number: int | None = None):
         street = get_object_or_404(Street, slug=street_slug)
         qs = self.stories().filter(street=street)
-        ctx = self.listing_context(request, qs, number, f"{self.url}street/{street.slug}/", street=street)
+        if not qs.exists():
+            raise Http404("这个街道还没有故事")
+        ctx = self.listing_context(qs, number, f"{self.url}street/{street.slug}/", street=street)
         return self.render(request, context_overrides=ctx, template="stories/story_street_page.html")
 
     # Wagtail's router appends "/" to sub-paths; cms.urls sends /…/feed.xml here, the static build writes feed.xml.
     @path("feed.xml/", name="feed")
     def feed_route(self, request):
-        return story_feed_response(self, self.stories()[:30])
+        return story_feed_response(self, self.stories().prefetch_related("tagged_items__tag")[:30])
 
     # -- the static build's interface ----------------------------------------------------------
     def get_static_routes(self) -> list[str]:
+        return list(self.static_signatures({}).keys())
+
+    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+        """Every route of the listing, with the ids and versions of what it shows."""
         per_page = settings.STORIES_PER_PAGE
-        stories = self.stories()
-        routes = ["", "feed.xml"]
-        pages = max(1, -(-stories.count() // per_page))
-        routes += [f"page/{n}/" for n in range(2, pages + 1)]
-        for tag in self.tags_in_use():
-            routes.append(f"tag/{tag.slug}/")
-            routes += [f"tag/{tag.slug}/page/{n}/" for n in range(2, -(-tag.n // per_page) + 1)]
-        for street in self.streets_in_use():
-            count = stories.filter(street=street).count()
-            routes.append(f"street/{street.slug}/")
-            routes += [f"street/{street.slug}/page/{n}/" for n in range(2, -(-count // per_page) + 1)]
+        rows = list(self.stories().order_by("-date", "-pk").values_list("pk", "street_id"))
+        ids = [pk for pk, _ in rows]
+        tags: dict[int, list[int]] = {}
+        for tag_id, story_id in StoryPageTag.objects.filter(content_object_id__in=ids).values_list(
+            "tag_id", "content_object_id"
+        ):
+            tags.setdefault(tag_id, []).append(story_id)
+        order = {pk: n for n, pk in enumerate(ids)}
+        tag_slugs = dict(Tag.objects.filter(pk__in=tags).values_list("pk", "slug"))
+        streets = {s.pk: s for s in Street.objects.filter(pk__in={sid for _, sid in rows if sid})}
+
+        def card(pk):
+            return (pk, versions.get(pk))
+
+        routes: dict[str, object] = {}
+
+        def listing(base: str, members: list[int], extra: object):
+            archive = build_archive(members, per_page)
+            routes[base] = ([card(i) for i in archive.front], archive.newest_archive, extra)
+            for page in archive.pages:
+                routes[f"{base}page/{page.number}/"] = ([card(i) for i in page.items], page.newer, page.older, extra)
+
+        aside = (sorted((tag_slugs[t], len(m)) for t, m in tags.items()), sorted(s.slug for s in streets.values()))
+        listing("", ids, ("index", self.intro, aside))
+        for tag_id, members in tags.items():
+            members.sort(key=order.__getitem__)
+            listing(f"tag/{tag_slugs[tag_id]}/", members, ("tag", tag_id))
+        for street in streets.values():
+            members = [pk for pk, sid in rows if sid == street.pk]
+            listing(f"street/{street.slug}/", members, ("street", street_version(street)))
+        routes["feed.xml"] = [card(i) for i in ids[:30]]
         return routes
+
+
+def street_version(street: Street) -> tuple:
+    return (
+        street.pk,
+        street.name,
+        street.slug,
+        street.district,
+        street.city,
+        street.setting,
+        street.summary,
+        json.dumps(street.key_figures.get_prep_value(), ensure_ascii=False, sort_keys=True),
+    )
 
 
 class StoryPage(BasePage):
@@ -265,7 +320,11 @@ class StoryPage(BasePage):
         return context
 
     def related_stories(self, limit: int = 3) -> list[Page]:
-        """Editors' picks first, then the newest stories sharing a tag or the street."""
+        """Editors' picks first, then the newest *older* stories sharing a tag or the street.
+
+        Only older stories are suggested, so publishing a new story never changes the pages of earlier
+        ones (see static_signatures, which computes the same choice in bulk).
+        """
         chosen_ids = [link.related_page_id for link in self.related_links.all()]
         found: dict[int, Page] = {}
         if chosen_ids:
@@ -273,18 +332,83 @@ class StoryPage(BasePage):
             others = [i for i in chosen_ids if i not in found]
             if others:
                 found.update((p.pk, p) for p in Page.objects.filter(pk__in=others).live().public().specific(defer=True))
-        picks = [found[i] for i in chosen_ids if i in found]
+        picks = [found[i] for i in chosen_ids if i in found][:limit]
         if len(picks) < limit and self.pk:
             tag_ids = [t.pk for t in self.tag_list]
+            older = models.Q(date__lt=self.date) | models.Q(date=self.date, pk__lt=self.pk)
             similar = (
                 story_listing_queryset()
-                .exclude(pk=self.pk)
+                .filter(older)
                 .exclude(pk__in=[p.pk for p in picks])
                 .filter(models.Q(tagged_items__tag__in=tag_ids) | models.Q(street_id=self.street_id))
                 .distinct()[: limit - len(picks)]
             )
             picks += list(similar)
-        return picks[:limit]
+        return picks
+
+    @classmethod
+    def static_signatures_bulk(cls, pages: list[StoryPage], versions: dict[int, object]) -> dict[int, object]:
+        """What each story's page depends on, for many stories in a handful of queries."""
+        ids = [p.pk for p in pages]
+        live = {
+            pk: (date, street_id)
+            for pk, date, street_id in story_listing_queryset().values_list("pk", "date", "street_id")
+        }
+        tags_of: dict[int, list[int]] = {}
+        members: dict[tuple, list[int]] = {}
+        for story_id, tag_id in StoryPageTag.objects.filter(content_object_id__in=live).values_list(
+            "content_object_id", "tag_id"
+        ):
+            tags_of.setdefault(story_id, []).append(tag_id)
+            members.setdefault(("tag", tag_id), []).append(story_id)
+        for pk, (_date, street_id) in live.items():
+            if street_id:
+                members.setdefault(("street", street_id), []).append(pk)
+
+        def key(pk):
+            return (live[pk][0], pk)
+
+        for group in members.values():
+            group.sort(key=key, reverse=True)
+        tag_names = dict(
+            Tag.objects.filter(pk__in={t for ts in tags_of.values() for t in ts}).values_list("pk", "name")
+        )
+        people: dict[int, list] = {}
+        for page_id, *person in (
+            StoryPerson.objects.filter(page_id__in=ids)
+            .order_by("sort_order")
+            .values_list("page_id", "person__pk", "person__name", "person__role", "person__organisation")
+        ):
+            people.setdefault(page_id, []).append(person)
+        picks: dict[int, list[int]] = {}
+        for page_id, related_id in (
+            StoryRelatedPage.objects.filter(page_id__in=ids)
+            .order_by("sort_order")
+            .values_list("page_id", "related_page_id")
+        ):
+            picks.setdefault(page_id, []).append(related_id)
+        streets = {s.pk: street_version(s) for s in Street.objects.all()}
+
+        out = {}
+        for page in pages:
+            chosen = [i for i in picks.get(page.pk, []) if i in versions][:3]
+            if len(chosen) < 3 and page.pk in live:
+                own = key(page.pk)
+                groups = [members.get(("tag", t), []) for t in tags_of.get(page.pk, [])]
+                if page.street_id:
+                    groups.append(members.get(("street", page.street_id), []))
+                candidates = sorted(
+                    {i for g in groups for i in g if key(i) < own and i not in chosen}, key=key, reverse=True
+                )
+                chosen += candidates[: 3 - len(chosen)]
+            out[page.pk] = (
+                versions.get(page.pk),
+                streets.get(page.street_id),
+                sorted(tag_names[t] for t in tags_of.get(page.pk, [])),
+                people.get(page.pk, []),
+                [(i, versions.get(i)) for i in chosen],
+            )
+        return out
 
     def json_ld(self) -> str:
         """schema.org Article for search engines, with public URLs only."""

@@ -16,6 +16,9 @@ def _site_root(context):
 @register.simple_tag(takes_context=True)
 def main_menu(context):
     """The live, public children of the home page that editors marked "show in menus"."""
+    request = context.get("request")
+    if request is not None and hasattr(request, "static_menu"):  # the static build fetches it once per build
+        return request.static_menu
     cache = context.render_context
     if "main_menu" not in cache:
         root = _site_root(context)

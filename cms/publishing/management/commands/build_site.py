@@ -1,0 +1,41 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cms.content_io.management.commands.import_content import Progress
+from cms.publishing.builder import BuildFailed, build_site
+
+STAGES = {"render": "渲染", "verify": "检查", "search": "搜索索引"}
+
+
+class Command(BaseCommand):
+    help = "构建公开的静态网站：渲染、检查，然后原子地切换 site/current。默认只渲染有变化的文件。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true", help="全部重新渲染，不复用上一个版本的文件")
+
+    def handle(self, *args, **options):
+        bars: dict[str, Progress] = {}
+
+        def progress(stage, done, total):
+            bar = bars.setdefault(stage, Progress(sys.stderr, STAGES.get(stage, stage), threshold=50))
+            bar(done, total)
+
+        try:
+            result = build_site(full=options["full"], reason="命令行 build_site", progress=progress)
+        except BuildFailed as exc:
+            for problem in exc.problems:
+                self.stderr.write(self.style.ERROR(problem))
+            raise CommandError(str(exc)) from None
+        except Exception as exc:
+            raise CommandError(f"构建失败，线上网站保持不变：{exc}") from exc
+        if result.skipped:
+            self.stdout.write(self.style.SUCCESS(f"没有变化，线上版本保持不变（用时 {result.seconds:.2f} 秒）"))
+            return
+        r = result.release
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已上线版本 {r.name}：{r.pages} 个页面，{r.files} 个文件（重新渲染 {r.rendered} 个），"
+                f"{r.bytes / 1024 / 1024:.1f} MB，用时 {r.seconds:.2f} 秒"
+            )
+        )

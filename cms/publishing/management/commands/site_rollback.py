@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from cms.publishing.builder import BuildFailed, rollback
+
+
+class Command(BaseCommand):
+    help = "把上一个发布版本重新设为线上版本（一次原子切换）。"
+
+    def handle(self, *args, **options):
+        try:
+            release = rollback()
+        except BuildFailed as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(self.style.SUCCESS(f"已回滚：线上版本现在是 {release.name}"))

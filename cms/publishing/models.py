@@ -1,0 +1,68 @@
+from django.db import models
+
+
+class Release(models.Model):
+    """One build of the public site: a folder under site/releases/ that is live, was live, or failed."""
+
+    STATUS_BUILDING = "building"
+    STATUS_LIVE = "live"
+    STATUS_SUPERSEDED = "superseded"
+    STATUS_FAILED = "failed"
+    STATUS_PRUNED = "pruned"
+    STATUS_CHOICES = [
+        (STATUS_BUILDING, "构建中"),
+        (STATUS_LIVE, "当前在线"),
+        (STATUS_SUPERSEDED, "已被替换"),
+        (STATUS_FAILED, "失败"),
+        (STATUS_PRUNED, "已清理"),
+    ]
+
+    name = models.CharField("版本号", max_length=40, unique=True)
+    status = models.CharField("状态", max_length=20, choices=STATUS_CHOICES, default=STATUS_BUILDING)
+    full = models.BooleanField("全量构建", default=False)
+    reason = models.CharField("触发原因", max_length=200, blank=True)
+    started_at = models.DateTimeField("开始", auto_now_add=True)
+    finished_at = models.DateTimeField("结束", null=True, blank=True)
+    pages = models.PositiveIntegerField("页面数", default=0)
+    files = models.PositiveIntegerField("文件数", default=0)
+    rendered = models.PositiveIntegerField("重新渲染的文件", default=0)
+    bytes = models.PositiveBigIntegerField("字节数", default=0)
+    seconds = models.FloatField("用时（秒）", default=0)
+    report = models.TextField("报告", blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = "发布版本"
+        verbose_name_plural = "发布版本"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_status_display()}）"
+
+
+class PageState(models.Model):
+    """Which revision of a page the live static site shows, so the editor can say whether it is live there."""
+
+    page_id = models.PositiveBigIntegerField(unique=True)
+    revision_id = models.PositiveBigIntegerField(null=True)
+    release = models.ForeignKey(Release, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = "页面发布状态"
+
+    def __str__(self) -> str:
+        return f"页面 {self.page_id}：版本 {self.revision_id}"
+
+
+class BuildRequest(models.Model):
+    """A change waiting for the next build. A burst of publishes becomes one build of all of them."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200)
+    full = models.BooleanField(default=False)
+    done = models.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.reason

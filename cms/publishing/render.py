@@ -1,0 +1,229 @@
+"""Render routes to files, through the same page.serve() code path as the live CMS and its preview."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import connections
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.models import Page, Site
+
+from cms.core.models import SiteSettings
+
+from .routes import Route
+
+ATTR_URL = re.compile(r'(?:src|href|content|srcset|imagesrcset)="([^"]+)"')
+PARALLEL_THRESHOLD = 120
+
+
+class RenderError(Exception):
+    pass
+
+
+@dataclass
+class Rendered:
+    file: str
+    sha: str
+    size: int
+    assets: list[str] = field(default_factory=list)  # release-relative paths of static files and media used
+
+
+def make_request(site: Site, path: str = "/"):
+    """A GET request for the static build: anonymous, on the public site, with per-build caches filled."""
+    host = site.hostname or "localhost"
+    request = RequestFactory().get(path, HTTP_HOST=host)
+    request.get_host = lambda: host  # the build never answers a real client; skip ALLOWED_HOSTS
+    request.user = AnonymousUser()
+    request.is_static_build = True
+    request._wagtail_site = site
+    return request
+
+
+class Renderer:
+    def __init__(self, site: Site):
+        self.site = site
+        self.settings_obj = SiteSettings.load()
+        self.menu = list(
+            site.root_page.get_children().live().public().in_menu().only("title", "url_path", "path", "depth")
+        )
+        self.pages: dict[int, Page] = {}
+
+    def request(self, path: str):
+        request = make_request(self.site, path)
+        setattr(request, SiteSettings.get_cache_attr_name(), self.settings_obj)
+        request.static_menu = self.menu
+        return request
+
+    def load_pages(self, ids: set[int]):
+        """Fetch the pages to render in bulk, each type with what its template needs."""
+        missing = ids - self.pages.keys()
+        if not missing:
+            return
+        by_type: dict[type, list[int]] = defaultdict(list)
+        for page in Page.objects.filter(pk__in=missing).specific(defer=True):
+            by_type[type(page)].append(page.pk)
+        for cls, pks in by_type.items():
+            qs = cls.build_queryset() if hasattr(cls, "build_queryset") else cls.objects.all()
+            for page in qs.filter(pk__in=pks):
+                self.pages[page.pk] = page
+
+    def render(self, route: Route) -> bytes:
+        if route.kind == "special":
+            return self.render_special(route)
+        page = self.pages[route.page_id]
+        if route.kind == "api":
+            return json.dumps(api_document(page), ensure_ascii=False, indent=1, sort_keys=True).encode()
+        request = self.request(route.url)
+        if isinstance(page, RoutablePageMixin):
+            sub = "/" + route.subpath if route.subpath.endswith("/") or not route.subpath else f"/{route.subpath}/"
+            view, args, kwargs = page.resolve_subpage(sub)
+            request.routable_resolver_match = None
+            response = page.serve(request, view=view, args=args, kwargs=kwargs)
+        else:
+            response = page.serve(request)
+        if hasattr(response, "render"):
+            response.render()
+        if response.status_code != 200:
+            raise RenderError(f"{route.url}：页面返回 {response.status_code}")
+        return response.content
+
+    def render_special(self, route: Route) -> bytes:
+        base = settings.PUBLIC_BASE_URL
+        if route.subpath == "robots":
+            return f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n".encode()
+        if route.subpath == "404":
+            return render_to_string("404.html", {"page": None}, self.request("/404.html")).encode()
+        if route.subpath == "sitemap":
+            rows = []
+            for url, page_id in self.sitemap_entries:
+                page = self.pages.get(page_id)
+                lastmod = page.last_published_at.date().isoformat() if page and page.last_published_at else None
+                rows.append(
+                    f"<url><loc>{escape(base + url)}</loc>"
+                    + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+                    + "</url>"
+                )
+            return (
+                '<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + "\n".join(rows) + "\n</urlset>\n"
+            ).encode()
+        if route.subpath == "api-index":
+            items = [api_summary(self.pages[pk]) for pk in sorted(self.api_ids)]
+            return json.dumps(
+                {"meta": {"total_count": len(items)}, "items": items}, ensure_ascii=False, indent=1, sort_keys=True
+            ).encode()
+        raise RenderError(f"未知的特殊文件 {route.url}")
+
+
+def api_summary(page) -> dict:
+    return {
+        "id": page.pk,
+        "title": page.title,
+        "meta": {
+            "type": f"{page._meta.app_label}.{type(page).__name__}",
+            "slug": page.slug,
+            "html_url": settings.PUBLIC_BASE_URL + (page.get_url_parts()[2] or "/"),
+            "detail_url": f"{settings.PUBLIC_BASE_URL}/api/v2/pages/{page.pk}.json",
+            "first_published_at": page.first_published_at.isoformat() if page.first_published_at else None,
+        },
+    }
+
+
+def api_document(page) -> dict:
+    """One page as JSON. Pages say what they expose through api_document_fields()."""
+    doc = api_summary(page)
+    doc["meta"]["last_published_at"] = page.last_published_at.isoformat() if page.last_published_at else None
+    doc["meta"]["search_description"] = page.search_description
+    if hasattr(page, "api_document_fields"):
+        doc.update(page.api_document_fields())
+    return doc
+
+
+def extract_assets(text: str) -> list[str]:
+    """Release-relative paths of the static files and media a rendered file refers to."""
+    base = settings.PUBLIC_BASE_URL
+    found = set()
+    for value in ATTR_URL.findall(text):
+        for part in value.split(","):
+            url = part.strip().split(" ")[0]
+            if url.startswith(base + "/"):
+                url = url[len(base) :]
+            if url.startswith((settings.STATIC_URL, settings.MEDIA_URL)):
+                found.add(url.lstrip("/").split("?")[0].split("#")[0])
+    return sorted(found)
+
+
+def write_file(root: Path, rel: str, data: bytes) -> Rendered:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+    assets = extract_assets(data.decode("utf-8", "replace")) if rel.endswith((".html", ".xml")) else []
+    return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets)
+
+
+def _render_chunk(args) -> list[Rendered]:
+    site_id, routes, root, extra = args
+    site = Site.objects.select_related("root_page").get(pk=site_id)
+    renderer = Renderer(site)
+    renderer.sitemap_entries, renderer.api_ids = extra
+    ids = {r.page_id for r in routes if r.page_id} | set(
+        renderer.api_ids if any(r.subpath == "api-index" for r in routes) else []
+    )
+    ids |= {pk for _, pk in renderer.sitemap_entries} if any(r.subpath == "sitemap" for r in routes) else set()
+    renderer.load_pages(ids)
+    return [write_file(Path(root), r.file, renderer.render(r)) for r in routes]
+
+
+def render_routes(
+    site: Site, routes: list[Route], root: Path, all_routes: dict[str, Route], progress=None
+) -> list[Rendered]:
+    """Render the routes into root. Large builds use one process per core (fork), small ones stay in process."""
+    progress = progress or (lambda done, total: None)
+    sitemap_entries = sorted(
+        (r.url, r.page_id) for r in all_routes.values() if r.kind == "page" and r.file.endswith(".html")
+    )
+    api_ids = sorted({r.page_id for r in all_routes.values() if r.kind == "api"})
+    extra = (sitemap_entries, api_ids)
+    total = len(routes)
+    workers = min(os.cpu_count() or 1, 4)
+    if (
+        total < PARALLEL_THRESHOLD
+        or workers < 2
+        or settings.DATABASES["default"]["NAME"] == ":memory:"
+        or _in_memory_db()
+    ):
+        out = []
+        step = max(1, total // 50)
+        for start in range(0, total, step):
+            out += _render_chunk((site.pk, routes[start : start + step], str(root), extra))
+            progress(min(start + step, total), total)
+        return out
+    connections.close_all()
+    chunks = [routes[i : i + 40] for i in range(0, total, 40)]
+    out: list[Rendered] = []
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers, initializer=connections.close_all) as pool:
+        for result in pool.imap_unordered(_render_chunk, [(site.pk, c, str(root), extra) for c in chunks]):
+            out += result
+            progress(len(out), total)
+    return out
+
+
+def _in_memory_db() -> bool:
+    conn = connections["default"]
+    return conn.vendor == "sqlite" and conn.is_in_memory_db()

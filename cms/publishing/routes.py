@@ -1,0 +1,127 @@
+"""Which files the public site holds, and what each one's content depends on.
+
+A route is one output file. Its signature is a digest of everything its content depends on (the page's
+live revision, the cards it lists, the snippets it shows, the site-wide chrome). A build renders a
+route again only when its signature differs from the one in the live release's manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from wagtail.models import Page, Site
+
+from cms.core.models import SiteSettings
+
+API_PREFIX = "api/v2/pages/"
+
+
+@dataclass(frozen=True)
+class Route:
+    url: str  # "/stories/feed.xml"
+    file: str  # "stories/feed.xml" inside the release
+    kind: str  # page, api, special
+    page_id: int | None
+    subpath: str  # route inside the page ("" for the page itself)
+    signature: str
+
+
+def url_to_file(url: str) -> str:
+    rel = url.lstrip("/")
+    if not rel or rel.endswith("/"):
+        return rel + "index.html"
+    return rel
+
+
+def digest(value: object) -> str:
+    data = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode()
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+def tree_digest(*folders: Path) -> str:
+    """A digest of every file under the folders (templates, static sources): any edit rebuilds everything."""
+    h = hashlib.sha1(usedforsecurity=False)
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                h.update(str(path.relative_to(folder)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def code_digest() -> str:
+    """The Python code that renders pages: a deploy that changes it renders everything again."""
+    h = hashlib.sha1(usedforsecurity=False)
+    base = Path(settings.BASE_DIR) / "cms"
+    for path in sorted(base.rglob("*.py")):
+        if "migrations" not in path.parts:
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def site_root() -> Site:
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None:
+        raise RuntimeError("没有默认站点：请先运行 manage.py bootstrap_site")
+    return site
+
+
+def live_pages(site: Site) -> list[Page]:
+    """Every live, public page of the site, as its specific type, in tree order."""
+    return list(Page.objects.live().public().descendant_of(site.root_page, inclusive=True).order_by("path").specific())
+
+
+def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
+    """What every page shows around its content: settings, the main menu, templates, code of the chrome."""
+    s = SiteSettings.load()
+    menu = [(p.pk, p.title, p.url_path) for p in pages if p.depth == site.root_page.depth + 1 and p.show_in_menus]
+    base = Path(settings.BASE_DIR)
+    return digest(
+        [
+            {f.name: getattr(s, f.name) for f in SiteSettings._meta.fields},
+            menu,
+            settings.PUBLIC_BASE_URL,
+            tree_digest(base / "site_templates"),
+            code_digest(),
+            extra,
+        ]
+    )
+
+
+def collect_routes(site: Site | None = None, extra: str = "") -> tuple[dict[str, Route], dict[int, int | None], str]:
+    """All routes of the public site with their signatures; the live revision of each page; the global digest."""
+    site = site or site_root()
+    pages = live_pages(site)
+    glob = global_signature(site, pages, extra)
+    versions = {p.pk: p.live_revision_id or str(p.last_published_at) for p in pages}
+    routes: dict[str, Route] = {}
+
+    def add(url, kind, page_id, subpath, signature):
+        routes[url] = Route(url, url_to_file(url), kind, page_id, subpath, digest([glob, kind, signature]))
+
+    by_class: dict[type, list[Page]] = defaultdict(list)
+    for page in pages:
+        by_class[type(page)].append(page)
+    for cls, group in by_class.items():
+        bulk = cls.static_signatures_bulk(group, versions) if hasattr(cls, "static_signatures_bulk") else {}
+        for page in group:
+            path = page.public_path() if hasattr(page, "public_path") else page.get_url_parts()[2]
+            if path is None:
+                continue
+            if hasattr(page, "static_signatures"):
+                for subpath, signature in page.static_signatures(versions).items():
+                    add(path + subpath, "page", page.pk, subpath, [versions[page.pk], signature])
+            else:
+                add(path, "page", page.pk, "", bulk.get(page.pk, versions[page.pk]))
+            add(f"/{API_PREFIX}{page.pk}.json", "api", page.pk, "", bulk.get(page.pk, versions[page.pk]))
+    listing = [(p.pk, versions[p.pk], type(p).__name__) for p in pages]
+    add(f"/{API_PREFIX}index.json", "special", None, "api-index", listing)
+    add("/sitemap.xml", "special", None, "sitemap", [sorted(u for u, r in routes.items() if r.kind == "page"), listing])
+    add("/robots.txt", "special", None, "robots", None)
+    add("/404.html", "special", None, "404", None)
+    return routes, {p.pk: p.live_revision_id for p in pages}, glob

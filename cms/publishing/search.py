@@ -1,0 +1,65 @@
+"""The site's search index: Pagefind's extended build (it segments Chinese) over the release's HTML.
+
+The index is a folder of static files (release/pagefind/) that the search page's script reads, so
+search works on any static host and offline. Only elements marked data-pagefind-body are indexed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+INDEX_DIR = "pagefind"
+
+
+class SearchIndexError(Exception):
+    pass
+
+
+def build_search_index(out: Path, live_dir: Path | None, rendered: set[str], removed: set[str]):
+    """Index the release. When no HTML page changed, the live release's index is reused as it is."""
+    html_changed = any(f.endswith(".html") for f in rendered | removed)
+    if live_dir is not None and not html_changed and (live_dir / INDEX_DIR).is_dir():
+        shutil.copytree(live_dir / INDEX_DIR, out / INDEX_DIR, copy_function=_link)
+        return
+    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [
+            sys.executable,
+            "-m",
+            "pagefind",
+            "--site",
+            str(out),
+            "--output-subdir",
+            INDEX_DIR,
+            "--force-language",
+            "zh",
+            "--silent",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0 or not (out / INDEX_DIR / "pagefind.js").exists():
+        raise SearchIndexError(f"搜索索引生成失败：{(result.stderr or result.stdout).strip()[:500]}")
+    # The UI bundles Pagefind ships are not used: our search page has its own small script.
+    for name in (
+        "pagefind-ui.js",
+        "pagefind-ui.css",
+        "pagefind-modular-ui.js",
+        "pagefind-modular-ui.css",
+        "pagefind-component-ui.js",
+        "pagefind-component-ui.css",
+        "pagefind-highlight.js",
+    ):
+        (out / INDEX_DIR / name).unlink(missing_ok=True)
+
+
+def _link(src, dst):
+    import os
+
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)

@@ -1,0 +1,75 @@
+"""Every change the public site shows asks for a build, after its transaction commits."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+from cms.core.models import Person, SiteSettings, Street, Tag
+
+from .models import BuildRequest
+
+logger = logging.getLogger(__name__)
+
+
+def request_build(reason: str, full: bool = False):
+    if not getattr(settings, "SITE_AUTO_BUILD", True):
+        return
+    BuildRequest.objects.create(reason=reason[:200], full=full)
+
+    def enqueue():
+        from .tasks import build_site_task
+
+        try:
+            build_site_task.enqueue()
+        except Exception:  # a failed build is recorded on its Release; never break the editor's save
+            logger.exception("静态网站构建失败")
+
+    transaction.on_commit(enqueue)
+
+
+@receiver(page_published)
+def on_publish(sender, instance, **kwargs):
+    request_build(f"发布《{instance.title}》")
+
+
+@receiver(page_unpublished)
+def on_unpublish(sender, instance, **kwargs):
+    request_build(f"取消发布《{instance.title}》")
+
+
+@receiver(post_page_move)
+def on_move(sender, instance, **kwargs):
+    request_build(f"移动《{instance.title}》")
+
+
+@receiver(page_slug_changed)
+def on_slug_changed(sender, instance, **kwargs):
+    request_build(f"修改网址《{instance.title}》")
+
+
+def on_page_deleted(sender, instance, **kwargs):
+    if getattr(instance, "live", False):
+        request_build(f"删除《{instance.title}》")
+
+
+post_delete.connect(on_page_deleted, sender="wagtailcore.Page", dispatch_uid="publishing_page_deleted")
+
+
+@receiver(post_save, sender=Street)
+@receiver(post_save, sender=Person)
+@receiver(post_save, sender=Tag)
+@receiver(post_delete, sender=Street)
+@receiver(post_delete, sender=Person)
+def on_snippet_change(sender, instance, **kwargs):
+    request_build(f"修改{sender._meta.verbose_name}“{instance}”")
+
+
+@receiver(post_save, sender=SiteSettings)
+def on_settings_change(sender, instance, **kwargs):
+    request_build("修改网站设置")

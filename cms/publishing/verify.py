@@ -1,0 +1,119 @@
+"""Checks a release must pass before it goes live. Each problem names the file and what is wrong."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from wagtail.models import Page
+
+from cms.core.privacy import KIND_LABELS, find_personal_data
+
+LINK_ATTR = re.compile(r'\s(?:href|src|srcset|imagesrcset)="([^"]*)"')
+TEXT_SUFFIXES = (".html", ".json", ".xml", ".txt")
+DEV_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "testserver", "[::1]")  # noqa: S104 - a list to look for
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 1024
+MAX_PROBLEMS_PER_KIND = 40
+
+
+def internal_targets(text: str, file: str) -> tuple[list[str], list[str]]:
+    """(release-relative targets of internal links, links that point at a CMS or development host)."""
+    base = settings.PUBLIC_BASE_URL
+    targets, bad_hosts = [], []
+    page_dir = posixpath.dirname(file)
+    for value in LINK_ATTR.findall(text):
+        for part in value.split(",") if "," in value and " " in value else [value]:
+            url = part.strip().split(" ")[0]
+            if not url or url.startswith(("#", "mailto:", "tel:", "data:")):
+                continue
+            if url.startswith(base + "/") or url == base:
+                url = url[len(base) :] or "/"
+            parts = urlsplit(url)
+            if parts.scheme or url.startswith("//"):
+                host = (parts.hostname or "").lower()
+                if host in DEV_HOSTS or host == cms_host():
+                    bad_hosts.append(url)
+                continue
+            path = unquote(parts.path)
+            if not path:
+                continue
+            if path.startswith(("/admin", "/django-admin", "/cms-admin")):
+                bad_hosts.append(url)
+                continue
+            target = posixpath.normpath(path.lstrip("/") if path.startswith("/") else posixpath.join(page_dir, path))
+            if path.endswith("/") or target in (".", ""):
+                target = posixpath.join("" if target == "." else target, "index.html")
+            targets.append(target)
+    return targets, bad_hosts
+
+
+def cms_host() -> str:
+    host = urlsplit(getattr(settings, "WAGTAILADMIN_BASE_URL", "")).hostname or ""
+    public = urlsplit(settings.PUBLIC_BASE_URL).hostname or ""
+    return host.lower() if host and host != public else "\0"
+
+
+def exists(out: Path, target: str) -> bool:
+    path = out / target
+    if path.is_file():
+        return True
+    return path.is_dir() and (path / "index.html").is_file()
+
+
+def verify_release(
+    out: Path, routes, files: dict, rendered: set[str], removed: set[str], prev_files: dict
+) -> list[str]:
+    problems: dict[str, list[str]] = {}
+
+    def report(kind: str, message: str):
+        problems.setdefault(kind, []).append(message)
+
+    for rel in sorted(rendered):
+        encoded = rel.encode()
+        if len(encoded) > MAX_PATH_BYTES or any(len(p.encode()) > MAX_NAME_BYTES for p in rel.split("/")):
+            report("path", f"{rel}：路径超过文件系统的长度限制")
+        if not rel.endswith(TEXT_SUFFIXES):
+            continue
+        text = (out / rel).read_text(encoding="utf-8")
+        for kind, masked in find_personal_data(text):
+            report("personal-data", f"{rel}：含有{KIND_LABELS[kind]} {masked}")
+        host = cms_host()
+        if host != "\0" and host in text:
+            report("cms-host", f"{rel}：含有后台地址 {host}")
+        if not rel.endswith(".html"):
+            continue
+        targets, bad_hosts = internal_targets(text, rel)
+        for url in bad_hosts:
+            report("cms-host", f"{rel}：链接指向后台或开发地址 {url}")
+        missing = sorted({t for t in targets if not exists(out, t)})
+        for target in missing:
+            report("broken-link", f"{rel}：链接或资源 /{target} 在发布版本中不存在")
+        files[rel]["links"] = sorted(set(targets))
+
+    # Files kept from the previous release must not link to what this release removes.
+    removed_targets = set(removed)
+    if removed_targets:
+        for rel, meta in files.items():
+            if rel in rendered:
+                continue
+            for target in meta.get("links", []):
+                if target in removed_targets:
+                    report("broken-link", f"{rel}：链接 /{target} 指向已删除的页面")
+
+    # Only live, public pages may be in the release: a page unpublished while we built blocks it.
+    page_ids = {r.page_id for r in routes.values() if r.page_id}
+    still_live = set(Page.objects.filter(pk__in=page_ids).live().public().values_list("pk", flat=True))
+    for route in routes.values():
+        if route.page_id and route.page_id not in still_live:
+            report("not-live", f"{route.file}：页面 {route.page_id} 已不再公开发布")
+
+    lines = []
+    for _kind, items in sorted(problems.items()):
+        lines += items[:MAX_PROBLEMS_PER_KIND]
+        if len(items) > MAX_PROBLEMS_PER_KIND:
+            lines.append(f"……另有 {len(items) - MAX_PROBLEMS_PER_KIND} 个同类问题")
+    return lines
