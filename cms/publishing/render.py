@@ -103,6 +103,8 @@ class Renderer:
         base = settings.PUBLIC_BASE_URL
         if route.subpath == "robots":
             return f"User-agent: *\nAllow: /\n\nSitemap: {base}/sitemap.xml\n".encode()
+        if route.subpath == "search":
+            return render_to_string("search.html", {"page": None}, self.request("/search/")).encode()
         if route.subpath == "404":
             return render_to_string("404.html", {"page": None}, self.request("/404.html")).encode()
         if route.subpath == "sitemap":

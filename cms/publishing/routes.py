@@ -124,4 +124,5 @@ def collect_routes(site: Site | None = None, extra: str = "") -> tuple[dict[str,
     add("/sitemap.xml", "special", None, "sitemap", [sorted(u for u, r in routes.items() if r.kind == "page"), listing])
     add("/robots.txt", "special", None, "robots", None)
     add("/404.html", "special", None, "404", None)
+    add("/search/", "special", None, "search", None)
     return routes, {p.pk: p.live_revision_id for p in pages}, glob

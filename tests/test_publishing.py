@@ -1,0 +1,219 @@
+"""The static release: what it holds, how little a publish renders, what blocks it, and that the live site
+never changes unless a verified release is swapped in."""
+
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from cms.publishing.builder import BuildFailed, build_site, current_release_dir, rollback
+from cms.publishing.models import Release
+from tests.helpers import make_image, make_person, make_story, make_street
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def site_dir(tmp_path, settings):
+    settings.SITE_DIR = tmp_path / "site"
+    return settings.SITE_DIR
+
+
+@pytest.fixture
+def stories(tree, site_dir):
+    home, index = tree
+    street = make_street()
+    person = make_person(street=street)
+    image = make_image()
+    made = [
+        make_story(index, title="四年，一条街巷的移动探头", tags=["隐患上报"], people=[person], street=street,
+                   image=image, featured=True),
+        make_story(index, title="小年夜的饺子", tags=["节日关怀"], street=street, date=datetime.date(2023, 1, 14)),
+        make_story(index, title="写字楼里的骑士驿站", tags=["骑士驿站", "隐患上报"], date=datetime.date(2022, 12, 20)),
+    ]
+    return {"home": home, "index": index, "stories": made, "street": street, "image": image}
+
+
+def read(rel: str) -> str:
+    return (current_release_dir() / rel).read_text(encoding="utf-8")
+
+
+def tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(str(path.relative_to(folder)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_full_release_holds_every_public_route(stories, site_dir):
+    result = build_site(full=True)
+    live = current_release_dir()
+    assert result.release.status == Release.STATUS_LIVE and live.parent == site_dir / "releases"
+    for rel in [
+        "index.html", "stories/index.html", "stories/feed.xml", "stories/tag/yin-huan-shang-bao/index.html",
+        "stories/street/taoranting/index.html", "sitemap.xml", "robots.txt", "404.html", "search/index.html",
+        "pagefind/pagefind.js", f"api/v2/pages/{stories['stories'][0].pk}.json", "api/v2/pages/index.json",
+    ]:
+        assert (live / rel).is_file(), rel
+    story_html = read(f"stories/{stories['stories'][0].slug}/index.html")
+    assert "刘阔每天骑着三轮车穿过胡同" in story_html
+    assert "https://xiaoge.example.cn/stories/" in story_html and "testserver" not in story_html
+    css = [p for p in (live / "static/css").iterdir() if p.suffix == ".css"]
+    assert css and all(p.name != "site.css" for p in css), "static assets carry hashed names"
+    assert (css[0].with_name(css[0].name + ".gz")).exists() and (css[0].with_name(css[0].name + ".br")).exists()
+    media = list((live / "media").rglob("*.*"))
+    assert media and all("original_images" not in str(p) for p in media), "only renditions, never originals"
+    doc = json.loads(read(f"api/v2/pages/{stories['stories'][0].pk}.json"))
+    assert doc["title"] == "四年，一条街巷的移动探头" and doc["meta"]["html_url"].startswith("https://xiaoge.example.cn/")
+    assert "https://xiaoge.example.cn/stories/" in read("sitemap.xml")
+
+
+def test_release_passes_the_shared_release_check(stories, site_dir):
+    build_site(full=True)
+    checker = ROOT.parent / "shared" / "tools" / "check_release.py"
+    if not checker.exists():
+        pytest.skip("shared/tools/check_release.py is not beside the project")
+    result = subprocess.run([sys.executable, str(checker), str(site_dir / "current")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_publishing_a_story_renders_only_what_shows_it(stories, site_dir):
+    first = build_site(full=True)
+    old = current_release_dir()
+    new_story = make_story(stories["index"], title="开学季的志愿岗", tags=["志愿服务"], date=datetime.date(2023, 3, 30))
+    result = build_site()
+    new = current_release_dir()
+    assert new != old
+    assert result.rendered < first.rendered / 2
+    assert "开学季的志愿岗" in read("stories/index.html")
+    assert "开学季的志愿岗" in read("stories/feed.xml")
+    assert "开学季的志愿岗" in read("index.html")
+    assert (new / "stories/tag/zhi-yuan-fu-wu/index.html").exists()
+    assert (new / f"stories/{new_story.slug}/index.html").exists()
+    # An older story's page did not change: it is the same file, shared by hard link.
+    older = f"stories/{stories['stories'][2].slug}/index.html"
+    assert os.stat(old / older).st_ino == os.stat(new / older).st_ino
+
+
+def test_unpublishing_removes_the_page_everywhere(stories, site_dir):
+    build_site(full=True)
+    gone = stories["stories"][1]
+    gone.unpublish()
+    build_site()
+    live = current_release_dir()
+    assert not (live / f"stories/{gone.slug}").exists()
+    for rel in ("stories/index.html", "stories/feed.xml", "sitemap.xml", "api/v2/pages/index.json", "index.html"):
+        assert "小年夜的饺子" not in read(rel) and f"/{gone.slug}/" not in read(rel), rel
+    assert not (live / f"api/v2/pages/{gone.pk}.json").exists()
+
+
+def test_nothing_changed_means_no_new_release(stories, site_dir):
+    build_site(full=True)
+    assert build_site().skipped
+
+
+def test_an_id_number_blocks_the_release_and_says_where(stories, site_dir):
+    build_site(full=True)
+    live_before = tree_hash(current_release_dir())
+    make_story(stories["index"], title="不该公开的号码",
+               body=[("paragraph", "<p>联系人身份证号 11010519491231002X，请勿外传。</p>")])
+    with pytest.raises(BuildFailed) as err:
+        build_site()
+    report = "\n".join(err.value.problems)
+    assert "身份证号码" in report and "bu-gai-gong-kai-de-hao-ma" in report
+    assert "11010519491231002X" not in report, "the report masks the number"
+    assert tree_hash(current_release_dir()) == live_before
+    assert Release.objects.first().status == Release.STATUS_FAILED
+
+
+def test_a_broken_internal_link_blocks_the_release(stories, site_dir):
+    build_site(full=True)
+    make_story(stories["index"], title="坏链接", body=[("paragraph", '<p>见<a href="/no/such/page/">这里</a>。</p>')])
+    with pytest.raises(BuildFailed) as err:
+        build_site()
+    assert any("/no/such/page/index.html" in p and "huai-lian-jie" in p for p in err.value.problems), err.value.problems
+
+
+def test_rollback_makes_the_previous_release_live_in_under_a_second(stories, site_dir):
+    build_site(full=True)
+    first = current_release_dir()
+    make_story(stories["index"], title="新的一篇", date=datetime.date(2023, 4, 1))
+    build_site()
+    assert current_release_dir() != first
+    started = time.monotonic()
+    rollback()
+    assert time.monotonic() - started < 1
+    assert current_release_dir() == first
+    assert "新的一篇" not in read("stories/index.html")
+
+
+def test_old_releases_are_pruned(stories, site_dir, settings):
+    settings.SITE_RELEASES_KEEP = 2
+    build_site(full=True)
+    for n in range(3):
+        make_story(stories["index"], title=f"第{n}篇新故事", date=datetime.date(2023, 4, n + 1))
+        build_site()
+    assert len(list((site_dir / "releases").iterdir())) == 2
+
+
+def test_publish_in_the_cms_triggers_a_build(stories, site_dir, settings, django_capture_on_commit_callbacks):
+    settings.SITE_AUTO_BUILD = True
+    build_site(full=True)
+    story = make_story(stories["index"], title="自动发布的故事", publish=False, date=datetime.date(2023, 5, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        story.get_latest_revision().publish()
+    assert "自动发布的故事" in read("stories/index.html")
+
+
+def test_editing_a_street_renders_its_pages_again(stories, site_dir):
+    build_site(full=True)
+    street = stories["street"]
+    street.summary = "新的街道简介。"
+    street.save()
+    result = build_site()
+    assert "新的街道简介" in read("stories/street/taoranting/index.html")
+    assert result.rendered < 20
+
+
+def test_killing_a_build_leaves_the_live_site_byte_identical(tmp_path):
+    """A real build in another process, killed at several moments: site/current never changes."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cms.settings.dev", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+           "MEDIA_ROOT": str(tmp_path / "media"), "SITE_DIR": str(tmp_path / "site"), "SITE_AUTO_BUILD": "false"}
+
+    def manage(*args, **kw):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, **kw)
+
+    for args in (["migrate", "-v0"], ["bootstrap_site", "--no-admin"], ["import_content", "--publish"],
+                 ["build_site"]):
+        result = manage(*args)
+        assert result.returncode == 0, result.stderr[-2000:]
+    live = (tmp_path / "site" / "current").resolve()
+    before = tree_hash(tmp_path / "site" / "current")
+    for delay in (0.3, 0.9, 1.6, 2.4):
+        proc = subprocess.Popen([sys.executable, "manage.py", "build_site", "--full"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        current = (tmp_path / "site" / "current").resolve()
+        if current != live:  # the build finished before the kill: that release was verified and swapped in
+            live, before = current, tree_hash(tmp_path / "site" / "current")
+            continue
+        assert tree_hash(tmp_path / "site" / "current") == before
+    assert manage("build_site").returncode == 0, "the next build recovers without manual repair"
+
+
+def test_build_site_command_prints_a_summary(stories, site_dir, capsys):
+    call_command("build_site")
+    out = capsys.readouterr().out
+    assert "已上线版本" in out and "个页面" in out and "秒" in out
