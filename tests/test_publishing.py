@@ -34,8 +34,15 @@ def stories(tree, site_dir):
     person = make_person(street=street)
     image = make_image()
     made = [
-        make_story(index, title="四年，一条街巷的移动探头", tags=["隐患上报"], people=[person], street=street,
-                   image=image, featured=True),
+        make_story(
+            index,
+            title="四年，一条街巷的移动探头",
+            tags=["隐患上报"],
+            people=[person],
+            street=street,
+            image=image,
+            featured=True,
+        ),
         make_story(index, title="小年夜的饺子", tags=["节日关怀"], street=street, date=datetime.date(2023, 1, 14)),
         make_story(index, title="写字楼里的骑士驿站", tags=["骑士驿站", "隐患上报"], date=datetime.date(2022, 12, 20)),
     ]
@@ -60,9 +67,18 @@ def test_full_release_holds_every_public_route(stories, site_dir):
     live = current_release_dir()
     assert result.release.status == Release.STATUS_LIVE and live.parent == site_dir / "releases"
     for rel in [
-        "index.html", "stories/index.html", "stories/feed.xml", "stories/tag/yin-huan-shang-bao/index.html",
-        "stories/street/taoranting/index.html", "sitemap.xml", "robots.txt", "404.html", "search/index.html",
-        "pagefind/pagefind.js", f"api/v2/pages/{stories['stories'][0].pk}.json", "api/v2/pages/index.json",
+        "index.html",
+        "stories/index.html",
+        "stories/feed.xml",
+        "stories/tag/yin-huan-shang-bao/index.html",
+        "stories/street/taoranting/index.html",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "search/index.html",
+        "pagefind/pagefind.js",
+        f"api/v2/pages/{stories['stories'][0].pk}.json",
+        "api/v2/pages/index.json",
     ]:
         assert (live / rel).is_file(), rel
     story_html = read(f"stories/{stories['stories'][0].slug}/index.html")
@@ -74,7 +90,9 @@ def test_full_release_holds_every_public_route(stories, site_dir):
     media = list((live / "media").rglob("*.*"))
     assert media and all("original_images" not in str(p) for p in media), "only renditions, never originals"
     doc = json.loads(read(f"api/v2/pages/{stories['stories'][0].pk}.json"))
-    assert doc["title"] == "四年，一条街巷的移动探头" and doc["meta"]["html_url"].startswith("https://xiaoge.example.cn/")
+    assert doc["title"] == "四年，一条街巷的移动探头" and doc["meta"]["html_url"].startswith(
+        "https://xiaoge.example.cn/"
+    )
     assert "https://xiaoge.example.cn/stories/" in read("sitemap.xml")
 
 
@@ -125,8 +143,11 @@ def test_nothing_changed_means_no_new_release(stories, site_dir):
 def test_an_id_number_blocks_the_release_and_says_where(stories, site_dir):
     build_site(full=True)
     live_before = tree_hash(current_release_dir())
-    make_story(stories["index"], title="不该公开的号码",
-               body=[("paragraph", "<p>联系人身份证号 11010519491231002X，请勿外传。</p>")])
+    make_story(
+        stories["index"],
+        title="不该公开的号码",
+        body=[("paragraph", "<p>联系人身份证号 11010519491231002X，请勿外传。</p>")],
+    )
     with pytest.raises(BuildFailed) as err:
         build_site()
     report = "\n".join(err.value.problems)
@@ -187,21 +208,33 @@ def test_editing_a_street_renders_its_pages_again(stories, site_dir):
 
 def test_killing_a_build_leaves_the_live_site_byte_identical(tmp_path):
     """A real build in another process, killed at several moments: site/current never changes."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cms.settings.dev", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
-           "MEDIA_ROOT": str(tmp_path / "media"), "SITE_DIR": str(tmp_path / "site"), "SITE_AUTO_BUILD": "false"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "SITE_DIR": str(tmp_path / "site"),
+        "SITE_AUTO_BUILD": "false",
+    }
 
     def manage(*args, **kw):
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, **kw)
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, **kw
+        )
 
-    for args in (["migrate", "-v0"], ["bootstrap_site", "--no-admin"], ["import_content", "--publish"],
-                 ["build_site"]):
+    for args in (["migrate", "-v0"], ["bootstrap_site", "--no-admin"], ["import_content", "--publish"], ["build_site"]):
         result = manage(*args)
         assert result.returncode == 0, result.stderr[-2000:]
     live = (tmp_path / "site" / "current").resolve()
     before = tree_hash(tmp_path / "site" / "current")
     for delay in (0.3, 0.9, 1.6, 2.4):
-        proc = subprocess.Popen([sys.executable, "manage.py", "build_site", "--full"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "build_site", "--full"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         proc.kill()
         proc.wait()

@@ -144,7 +144,7 @@ class BodyParser:
     def parse(self) -> ParsedBody:
         i, n = 0, len(self.lines)
         plain: list[str] = []
-        plain_start = 0
+        plain_start = plain_end = 0
 
         def flush_plain():
             nonlocal plain
@@ -202,8 +202,9 @@ class BodyParser:
                 if not plain:
                     plain_start = start
                 else:
-                    plain.append("")
+                    plain.extend([""] * (start - plain_end))  # the blank lines between, so line numbers hold
                 plain.extend(para)
+                plain_end = i
         flush_plain()
         return self.out
 
@@ -257,7 +258,8 @@ class BodyParser:
             tone, _, title = args.partition(" ")
             if tone and tone not in CALLOUT_TONES:
                 title, tone = args, "info"
-            html = self.rich_text("\n".join(content).strip("\n"), body_line)
+            text = "\n".join(content).rstrip("\n")
+            html = self.rich_text(text.lstrip("\n"), body_line + len(text) - len(text.lstrip("\n")))
             if not html.strip():
                 raise FileRejected("::: callout 里没有内容", line=self.line_no(start))
             self.out.blocks.append(("callout", {"tone": tone or "info", "title": title.strip(), "body": html}))

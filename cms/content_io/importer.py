@@ -11,6 +11,7 @@ import io
 import json
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from .body import SCHEME, ParsedBody, parse_body, resolve_links
 from .errors import FileRejected, Problem
 from .models import ContentSource
 from .reader import SourceFile, read_data, read_markdown
-from .schema import HOME, PERSON, SECTIONS, SETTINGS, STREET, Schema
+from .schema import HOME, PERSON, SECTIONS, SETTINGS, SNIPPET_SLUG_MAX, STREET, Schema
 
 FORMAT_VERSION = "1"
 HOME_KEY = "site.yaml#home"
@@ -135,8 +136,14 @@ class Importer:
             for name in sorted(dirnames):
                 rel = posixpath.join(rel_dir, name)
                 full = Path(dirpath) / name
-                if name.startswith("."):
+                if not _utf8_name(name):
+                    self.problem(_shown(rel), "文件夹名不是 UTF-8 编码（常见于 Windows 上制作的压缩包）：请改名")
+                    dirnames.remove(name)
+                elif name.startswith("."):
                     self.report.ignored.append(f"{rel}/（隐藏文件夹）")
+                    dirnames.remove(name)
+                elif name.startswith("_"):
+                    self.report.ignored.append(f"{rel}/（以 _ 开头）")
                     dirnames.remove(name)
                 elif full.is_symlink():
                     self.problem(rel, "是符号链接：出于安全考虑不跟随，请放入真实的文件夹")
@@ -148,7 +155,9 @@ class Importer:
             for name in sorted(filenames):
                 rel = posixpath.join(rel_dir, name)
                 full = Path(dirpath) / name
-                if name.startswith("."):
+                if not _utf8_name(name):
+                    self.problem(_shown(rel), "文件名不是 UTF-8 编码（常见于 Windows 上制作的压缩包）：请改名")
+                elif name.startswith("."):
                     self.report.ignored.append(f"{rel}（隐藏文件）")
                 elif full.is_symlink():
                     if name.endswith((".md", ".yaml", ".yml")) or Path(name).suffix.lower() in IMAGE_SUFFIXES:
@@ -205,6 +214,9 @@ class Importer:
             model = apps.get_model(SECTIONS[folder].index_model)
             if not model.objects.exists():
                 self.problem(f"{folder}/_index.md", "缺少栏目首页文件 _index.md，数据库里也还没有这个栏目")
+        if HOME_KEY not in self.pages and existing_home() is None:
+            for key in [k for k, item in self.pages.items() if item.parent_key == HOME_KEY]:
+                self.problem(key, "没有首页可放这个栏目：site.yaml 里没有 home:，数据库里也还没有首页")
         self.check_cross_references()
         return self.report
 
@@ -234,7 +246,7 @@ class Importer:
             if not isinstance(section, dict):
                 self.problem(rel, "应是“键: 值”的映射", doc.lines.get(key), key)
                 continue
-            lines = {k: doc.lines.get(key) for k in section}
+            lines = {k: doc.lines.get(f"{key}.{k}", doc.lines.get(key)) for k in section}
             cleaned = schema.clean(section, lines, rel, self.report.rejected)
             if key == "home":
                 self.pages[HOME_KEY] = PageItem(
@@ -249,6 +261,7 @@ class Importer:
             self.problem(rel, "应是列表，每一项是一个“键: 值”映射（每项以 - 开头）", 1)
             return
         seen: dict[str, int] = {}
+        names: dict[str, int] = {}
         for n, item in enumerate(doc.data, 1):
             where = f"{rel}#{n}"
             errors: list[Problem] = []
@@ -256,11 +269,19 @@ class Importer:
             self.report.rejected += errors
             if errors:
                 continue
-            slug = cleaned.get("slug") or pinyin_slug(cleaned["name"])
+            slug = cleaned.get("slug") or pinyin_slug(cleaned["name"], max_length=SNIPPET_SLUG_MAX)
+            if not slug:
+                self.problem(where, "无法从名称生成网址名，请写 slug", field_name="slug")
+                continue
             if slug.lower() in seen:
                 self.problem(where, f"网址名 “{slug}” 与第 {seen[slug.lower()]} 项重复", field_name="slug")
                 continue
-            seen[slug.lower()] = n
+            if kind == "street" and cleaned["name"] in names:  # street names are unique, and found by name
+                self.problem(
+                    where, f"街道名称 “{cleaned['name']}” 与第 {names[cleaned['name']]} 项重复", field_name="name"
+                )
+                continue
+            seen[slug.lower()] = names[cleaned["name"]] = n
             cleaned["slug"] = slug
             self.snippets.append(SnippetItem(f"{rel}#{slug}", kind, slug, cleaned, digest(cleaned)))
 
@@ -343,9 +364,10 @@ class Importer:
             self.problem(path, message, line, field_name)
             return ""
 
-        if SCHEME.match(ref) or ref.startswith("//"):
+        windows_path = re.match(r"[A-Za-z]:[\\/]", ref)  # C:\photos\x.jpg is not a URL with scheme "c"
+        if (SCHEME.match(ref) and not windows_path) or ref.startswith("//"):
             return fail(f"图片 {ref[:60]} 是远程地址：请把图片文件放在 content/ 里，写相对路径")
-        if ref.startswith("/") or os.path.isabs(ref) or "\\" in ref:
+        if ref.startswith("/") or os.path.isabs(ref) or "\\" in ref or windows_path:
             return fail(f"图片 {ref[:60]} 是绝对路径：请写相对于本文件的路径，如 images/photo.jpg")
         key = posixpath.normpath(posixpath.join(base_dir, ref))
         if key.startswith("../") or key == "..":
@@ -546,7 +568,17 @@ class Importer:
                 ids[key] = source.object_id
         existing_ids = set(Page.objects.filter(pk__in=ids.values()).values_list("pk", flat=True))
         ids = {k: v for k, v in ids.items() if v in existing_ids}
-        for item in self.pages.values():  # parents come before children: home, section indexes, then pages
+        # Parents without a file of their own (no site.yaml, no _index.md) that the database already has.
+        if HOME_KEY not in ids and HOME_KEY not in self.pages and (home := existing_home()) is not None:
+            ids[HOME_KEY] = home.pk
+        for folder, section in SECTIONS.items():
+            key = f"{folder}/_index.md"
+            if key not in ids and key not in self.pages:
+                index = apps.get_model(section.index_model).objects.first()
+                if index is not None:
+                    ids[key] = index.pk
+        # Parents before children: home, section indexes, then pages (a file name like 2023.md sorts before _index.md).
+        for item in sorted(self.pages.values(), key=lambda i: (i.parent_key is not None, i.parent_key != HOME_KEY)):
             if item.key in ids:
                 continue
             found = self.adopt(item, ids)
@@ -560,10 +592,7 @@ class Importer:
 
     def adopt(self, item: PageItem, ids):
         if item.key == HOME_KEY:
-            site = Site.objects.filter(is_default_site=True).first()
-            if site and isinstance(site.root_page.specific, item.model):
-                return site.root_page
-            return item.model.objects.first()
+            return existing_home()
         if getattr(item.model, "max_count", None) == 1:
             return item.model.objects.first()
         parent_id = ids.get(item.parent_key)
@@ -666,6 +695,29 @@ class Importer:
                 "value": {"title": value["title"], "images": [image_value(v) for v in value["images"]]},
             }
         return {"type": kind, "value": value}
+
+
+def _utf8_name(name: str) -> bool:
+    """False for a file name whose bytes are not UTF-8 (os.walk hands those back with surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(rel: str) -> str:
+    """A path that can be printed and stored: undecodable bytes as \\xNN."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def existing_home():
+    """The home page already in the database: the default site's root if it is a HomePage, else the first one."""
+    model = apps.get_model("home.HomePage")
+    site = Site.objects.filter(is_default_site=True).first()
+    if site and isinstance(site.root_page.specific, model):
+        return site.root_page
+    return model.objects.first()
 
 
 def run_import(root: Path, *, publish=False, dry_run=False, budget=5.0, progress=None) -> tuple[Report, dict]:

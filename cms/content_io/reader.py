@@ -44,9 +44,12 @@ def decode(raw: bytes) -> str:
     match = CONTROL.search(text)
     if match:
         line = text.count("\n", 0, match.start()) + 1
-        name = "NUL" if match.group() == "\x00" else f"U+{ord(match.group()):04X}"
-        raise FileRejected(f"含有控制字符 {name}，请删除", line=line)
+        raise FileRejected(f"含有控制字符 {_control_name(match.group())}，请删除", line=line)
     return text
+
+
+def _control_name(char: str) -> str:
+    return "NUL" if char == "\x00" else f"U+{ord(char):04X}"
 
 
 def check_visible(value: str, field_name: str, line: int | None = None) -> str:
@@ -89,11 +92,24 @@ class StrictLoader(_StrictComposer, yaml.BaseLoader):
     Types are checked by the schema, which can then say what it expected.
     """
 
+    line_offset = 0  # lines of the file before the YAML text (front matter starts on line 2)
+
+    def construct_scalar(self, node):
+        value = super().construct_scalar(node)
+        match = CONTROL.search(value)  # written as an escape such as "\0" or "\e", which decode() cannot see
+        if match:
+            raise yaml.MarkedYAMLError(
+                None, None, f"含有控制字符 {_control_name(match.group())}，请删除", node.start_mark
+            )
+        return value
+
     def construct_mapping(self, node, deep=False):
         seen: dict[str, int] = {}
         for key_node, _value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.MarkedYAMLError(None, None, "键只能是文字，不能是列表或映射", key_node.start_mark)
             key = key_node.value
-            line = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1 + self.line_offset
             if key in seen:
                 raise yaml.MarkedYAMLError(
                     None, None, f"重复的键 “{key}”（第一次出现在第 {seen[key]} 行）", key_node.start_mark
@@ -105,7 +121,7 @@ class StrictLoader(_StrictComposer, yaml.BaseLoader):
 @dataclass
 class YamlDoc:
     data: object
-    lines: dict[str, int] = field(default_factory=dict)  # top-level key → line in the file
+    lines: dict[str, int] = field(default_factory=dict)  # top-level key (and "key.subkey") → line in the file
 
 
 def load_yaml(text: str, first_line: int = 1) -> YamlDoc:
@@ -113,6 +129,7 @@ def load_yaml(text: str, first_line: int = 1) -> YamlDoc:
     offset = first_line - 1
     try:
         loader = StrictLoader(text)
+        loader.line_offset = offset
         try:
             node = loader.get_single_node()
             if node is None:
@@ -126,11 +143,17 @@ def load_yaml(text: str, first_line: int = 1) -> YamlDoc:
         raise FileRejected(f"YAML 格式错误：{exc.problem or exc.context}", line=line) from None
     except yaml.YAMLError as exc:
         raise FileRejected(f"YAML 格式错误：{exc}") from None
+    except RecursionError:
+        raise FileRejected("YAML 嵌套层次太深（列表或映射套了太多层），无法读取", line=first_line) from None
     lines = {}
     if hasattr(node, "value") and isinstance(node.value, list):
         for item in node.value:
             if isinstance(item, tuple):
                 lines[item[0].value] = item[0].start_mark.line + 1 + offset
+                # Keys one level down too, as "section.key" (site.yaml's home: and settings:).
+                if isinstance(item[1], yaml.MappingNode):
+                    for key_node, _value in item[1].value:
+                        lines[f"{item[0].value}.{key_node.value}"] = key_node.start_mark.line + 1 + offset
     return YamlDoc(data, lines)
 
 

@@ -12,6 +12,7 @@ from .reader import check_visible
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
+SNIPPET_SLUG_MAX = 60  # Street.slug and Person.slug
 TRUE_WORDS = {"true": True, "false": False}
 
 
@@ -102,7 +103,11 @@ class Field:
                     fail(f"题图缺少 {key}" + ("（替代文字，告诉看不见图片的读者图上是什么）" if key == "alt" else ""))
             if not all(isinstance(v, str) for v in raw.values()):
                 fail("题图的每一项都应是文字")
-            return {k: (raw.get(k) or "").strip() for k in ("file", "alt", "caption", "credit")}
+            value = {k: (raw.get(k) or "").strip() for k in ("file", "alt", "caption", "credit")}
+            for key, limit in (("caption", 255), ("credit", 120)):  # the page's hero_caption, hero_credit
+                if len(value[key]) > limit:
+                    fail(f"题图的 {key} 太长了：{len(value[key])} 个字，最多 {limit} 个")
+            return value
         raise AssertionError(kind)
 
 
@@ -124,7 +129,8 @@ class Schema:
             if key not in known:
                 errors.append(Problem(path, f"不认识的字段（可用：{', '.join(sorted(known))}）", lines.get(key), key))
         for f in self.fields:
-            if f.name not in data or data[f.name] is None or data[f.name] == "":
+            # An empty value counts as a missing field, except `slug: ""`, which is refused with its own message.
+            if f.name not in data or data[f.name] is None or (data[f.name] == "" and f.name != "slug"):
                 if f.required:
                     errors.append(Problem(path, "缺少必填字段", lines.get(f.name), f.name))
                 continue
@@ -176,7 +182,7 @@ SETTINGS = Schema(
 )
 STREET = Schema(
     (
-        Field("slug", "slug"),
+        Field("slug", "slug", max_length=SNIPPET_SLUG_MAX),
         Field("name", "line", required=True, max_length=60),
         Field("district", "line", required=True, max_length=30),
         Field("city", "line", max_length=30),
@@ -187,7 +193,7 @@ STREET = Schema(
 )
 PERSON = Schema(
     (
-        Field("slug", "slug"),
+        Field("slug", "slug", max_length=SNIPPET_SLUG_MAX),
         Field("name", "line", required=True, max_length=40),
         Field("role", "line", required=True, max_length=80),
         Field("organisation", "line", max_length=80),

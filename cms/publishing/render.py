@@ -59,11 +59,15 @@ class Renderer:
             site.root_page.get_children().live().public().in_menu().only("title", "url_path", "path", "depth")
         )
         self.pages: dict[int, Page] = {}
+        self.cache: dict = {}  # shared by every page this process renders (breadcrumbs, …)
+        self.root_paths = Site.get_site_root_paths()
 
     def request(self, path: str):
         request = make_request(self.site, path)
         setattr(request, SiteSettings.get_cache_attr_name(), self.settings_obj)
         request.static_menu = self.menu
+        request.build_cache = self.cache
+        request._wagtail_cached_site_root_paths = self.root_paths
         return request
 
     def load_pages(self, ids: set[int]):
@@ -76,7 +80,10 @@ class Renderer:
             by_type[type(page)].append(page.pk)
         for cls, pks in by_type.items():
             qs = cls.build_queryset() if hasattr(cls, "build_queryset") else cls.objects.all()
-            for page in qs.filter(pk__in=pks):
+            loaded = list(qs.filter(pk__in=pks))
+            if hasattr(cls, "prepare_build"):
+                cls.prepare_build(loaded)
+            for page in loaded:
                 self.pages[page.pk] = page
 
     def render(self, route: Route) -> bytes:

@@ -187,14 +187,15 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
 
         routes: dict[str, object] = {}
 
-        def listing(base: str, members: list[int], extra: object):
+        def listing(base: str, members: list[int], extra: object, front_extra: object = None):
             archive = build_archive(members, per_page)
-            routes[base] = ([card(i) for i in archive.front], archive.newest_archive, extra)
+            routes[base] = ([card(i) for i in archive.front], archive.newest_archive, extra, front_extra)
             for page in archive.pages:
                 routes[f"{base}page/{page.number}/"] = ([card(i) for i in page.items], page.newer, page.older, extra)
 
+        # Only the front page of the index shows the tag and street lists (with counts).
         aside = (sorted((tag_slugs[t], len(m)) for t, m in tags.items()), sorted(s.slug for s in streets.values()))
-        listing("", ids, ("index", self.intro, aside))
+        listing("", ids, ("index", self.intro), aside)
         for tag_id, members in tags.items():
             members.sort(key=order.__getitem__)
             listing(f"tag/{tag_slugs[tag_id]}/", members, ("tag", tag_id))
@@ -307,16 +308,24 @@ class StoryPage(BasePage):
 
     @cached_property
     def tag_list(self) -> list[Tag]:
-        return sorted(self.tags.all(), key=lambda t: t.name)
+        items = self.tagged_items.all()
+        if "tagged_items" not in getattr(self, "_prefetched_objects_cache", {}):
+            items = items.select_related("tag")
+        return sorted((item.tag for item in items), key=lambda t: t.name)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         # Read through the cluster managers so a preview shows the draft's tags and people, not the live ones.
         context["story_tags"] = self.tag_list
-        context["people"] = [link.person for link in self.featured_people.all().select_related("person")]
-        context["related_stories"] = self.related_stories()
-        parent = getattr(self, "_cached_parent_obj", None) or (self.get_parent() if self.path else None)
-        context["index_url"] = parent.get_url(request) if parent else ""
+        people = self.featured_people.all()
+        if "featured_people" not in getattr(self, "_prefetched_objects_cache", {}):
+            people = people.select_related("person")
+        context["people"] = [link.person for link in people]
+        context["related_stories"] = getattr(self, "_prepared_related", None)
+        if context["related_stories"] is None:
+            context["related_stories"] = self.related_stories()
+        own = self.get_url(request)
+        context["index_url"] = own[: own.rstrip("/").rfind("/") + 1] if own else ""
         return context
 
     def related_stories(self, limit: int = 3) -> list[Page]:
@@ -347,8 +356,8 @@ class StoryPage(BasePage):
         return picks
 
     @classmethod
-    def static_signatures_bulk(cls, pages: list[StoryPage], versions: dict[int, object]) -> dict[int, object]:
-        """What each story's page depends on, for many stories in a handful of queries."""
+    def bulk_related(cls, pages: list[StoryPage], live_ids: set[int]) -> dict[int, list[int]]:
+        """related_stories() for many stories at once, as ids: the same choice in a few queries."""
         ids = [p.pk for p in pages]
         live = {
             pk: (date, street_id)
@@ -370,16 +379,6 @@ class StoryPage(BasePage):
 
         for group in members.values():
             group.sort(key=key, reverse=True)
-        tag_names = dict(
-            Tag.objects.filter(pk__in={t for ts in tags_of.values() for t in ts}).values_list("pk", "name")
-        )
-        people: dict[int, list] = {}
-        for page_id, *person in (
-            StoryPerson.objects.filter(page_id__in=ids)
-            .order_by("sort_order")
-            .values_list("page_id", "person__pk", "person__name", "person__role", "person__organisation")
-        ):
-            people.setdefault(page_id, []).append(person)
         picks: dict[int, list[int]] = {}
         for page_id, related_id in (
             StoryRelatedPage.objects.filter(page_id__in=ids)
@@ -387,28 +386,76 @@ class StoryPage(BasePage):
             .values_list("page_id", "related_page_id")
         ):
             picks.setdefault(page_id, []).append(related_id)
-        streets = {s.pk: street_version(s) for s in Street.objects.all()}
-
         out = {}
         for page in pages:
-            chosen = [i for i in picks.get(page.pk, []) if i in versions][:3]
+            chosen = [i for i in picks.get(page.pk, []) if i in live_ids][:3]
             if len(chosen) < 3 and page.pk in live:
                 own = key(page.pk)
+                found: list[int] = []
                 groups = [members.get(("tag", t), []) for t in tags_of.get(page.pk, [])]
                 if page.street_id:
                     groups.append(members.get(("street", page.street_id), []))
-                candidates = sorted(
-                    {i for g in groups for i in g if key(i) < own and i not in chosen}, key=key, reverse=True
-                )
-                chosen += candidates[: 3 - len(chosen)]
-            out[page.pk] = (
+                for group in groups:  # each group is newest first: take its first few older than this story
+                    taken = 0
+                    for i in group:
+                        if key(i) < own and i not in chosen:
+                            found.append(i)
+                            taken += 1
+                            if taken == 3:
+                                break
+                found = sorted(set(found), key=key, reverse=True)
+                chosen += found[: 3 - len(chosen)]
+            out[page.pk] = chosen
+        return out
+
+    @classmethod
+    def static_signatures_bulk(cls, pages: list[StoryPage], versions: dict[int, object]) -> dict[int, object]:
+        """What each story's page depends on, for many stories in a handful of queries."""
+        ids = [p.pk for p in pages]
+        related = cls.bulk_related(pages, set(versions))
+        tag_names: dict[int, list[str]] = {}
+        for story_id, name in StoryPageTag.objects.filter(content_object_id__in=ids).values_list(
+            "content_object_id", "tag__name"
+        ):
+            tag_names.setdefault(story_id, []).append(name)
+        people: dict[int, list] = {}
+        for page_id, *person in (
+            StoryPerson.objects.filter(page_id__in=ids)
+            .order_by("sort_order")
+            .values_list("page_id", "person__pk", "person__name", "person__role", "person__organisation")
+        ):
+            people.setdefault(page_id, []).append(person)
+        streets = {s.pk: street_version(s) for s in Street.objects.all()}
+        return {
+            page.pk: (
                 versions.get(page.pk),
                 streets.get(page.street_id),
-                sorted(tag_names[t] for t in tags_of.get(page.pk, [])),
+                sorted(tag_names.get(page.pk, [])),
                 people.get(page.pk, []),
-                [(i, versions.get(i)) for i in chosen],
+                [(i, versions.get(i)) for i in related[page.pk]],
             )
-        return out
+            for page in pages
+        }
+
+    @classmethod
+    def build_queryset(cls):
+        """Stories as the static build fetches them: everything the page shows, in a few queries."""
+        return cls.objects.select_related("street", "hero_image", "listing_image", "social_image").prefetch_related(
+            "tagged_items__tag", "featured_people__person", "hero_image__renditions", "social_image__renditions"
+        )
+
+    @classmethod
+    def prepare_build(cls, pages: list[StoryPage]):
+        """Give each story its related cards, chosen in bulk (see related_stories)."""
+        live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
+        related = cls.bulk_related(pages, live_ids)
+        wanted = {i for ids in related.values() for i in ids}
+        cards = story_listing_queryset().in_bulk(wanted)
+        others = wanted - cards.keys()
+        if others:
+            cards.update((p.pk, p) for p in Page.objects.filter(pk__in=others).specific(defer=True))
+        for page in pages:
+            page._prepared_related = [cards[i] for i in related[page.pk] if i in cards]
 
     def json_ld(self) -> str:
         """schema.org Article for search engines, with public URLs only."""

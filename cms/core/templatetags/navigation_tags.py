@@ -32,10 +32,17 @@ def main_menu(context):
 
 @register.simple_tag(takes_context=True)
 def breadcrumbs(context, page):
-    """Ancestors of the page below the site root, home first."""
+    """Ancestors of the page below the site root, home first. The static build shares them between siblings."""
     if page is None or page.depth <= 2:
         return []
-    return list(Page.objects.ancestor_of(page).filter(depth__gte=2).only("title", "url_path", "path", "depth"))
+    cache = getattr(context.get("request"), "build_cache", None)
+    key = ("ancestors", page.path[: -Page.steplen])
+    if cache is not None and key in cache:
+        return cache[key]
+    crumbs = list(Page.objects.ancestor_of(page).filter(depth__gte=2).only("title", "url_path", "path", "depth"))
+    if cache is not None:
+        cache[key] = crumbs
+    return crumbs
 
 
 @register.simple_tag

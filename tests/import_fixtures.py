@@ -1,0 +1,108 @@
+"""Tiny content/ trees for import tests: a good tree to start from, and a way to add or spoil files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image as PILImage
+
+STREETS = """\
+- slug: taoranting
+  name: 陶然亭街道
+  district: 西城区
+"""
+
+PEOPLE = """\
+- slug: liu-kuo
+  name: 刘阔
+  role: 快递员
+  street: taoranting
+  consent_on_record: true
+- slug: wang-wu
+  name: 王五
+  role: 外卖骑手
+  street: taoranting
+  consent_on_record: false
+"""
+
+SITE = """\
+home:
+  title: 小哥：快递小哥参与社区治理
+  lead: 快递员、外卖骑手每天走遍社区的每一条街巷。
+settings:
+  program_name: 小哥
+"""
+
+INDEX = """\
+---
+title: 故事
+slug: stories
+---
+
+小哥们的故事。
+"""
+
+GOOD_TITLE = "四年，一条街巷的移动探头"
+
+
+def story(
+    title: str = GOOD_TITLE,
+    body: str = "刘阔每天骑着三轮车穿过胡同，看到隐患就拍照发到群里。",
+    *,
+    extra: str = "",
+    date: str = "2023-03-02",
+) -> str:
+    """A valid story file; `extra` is more front matter lines (each ending in a newline), `body` the Markdown."""
+    front = f"title: {title}\ndate: {date}\nsummary: 顺丰快递员刘阔在陶然亭送件四年。\nstreet: taoranting\n"
+    return f"---\n{front}{extra}---\n\n{body}\n"
+
+
+def jpeg_bytes(color: str = "#0b4f8a", size: tuple[int, int] = (40, 30)) -> bytes:
+    buf = io.BytesIO()
+    PILImage.new("RGB", size, color).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def write_files(content: Path, files: dict[str, str | bytes]) -> Path:
+    """Write files under content/: text as UTF-8, bytes as they are. Returns content."""
+    for rel, data in files.items():
+        path = content / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    return content
+
+
+def good_tree(tmp_path: Path, *, site: bool = False) -> Path:
+    """tmp_path/content with streets, people, the stories section and two stories: good.md and other.md."""
+    files = {
+        "streets.yaml": STREETS,
+        "people.yaml": PEOPLE,
+        "stories/_index.md": INDEX,
+        "stories/good.md": story(),
+        "stories/other.md": story("小年夜的饺子", "居民和小哥一起包饺子。", date="2023-01-14"),
+    }
+    if site:
+        files["site.yaml"] = SITE
+    return write_files(tmp_path / "content", files)
+
+
+def line_of(text: str, needle: str) -> int:
+    """The line (1-based) of the first occurrence of needle in text."""
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def counts() -> dict[str, int]:
+    """Rows of everything an import can write."""
+    from wagtail.models import Page, Revision
+
+    from cms.content_io.models import ContentSource
+    from cms.core.models import Person, Street
+    from cms.images.models import CustomImage
+
+    return {
+        model.__name__: model.objects.count() for model in (Page, Revision, Street, Person, CustomImage, ContentSource)
+    }

@@ -1,0 +1,107 @@
+"""The production nginx configuration, run for real on loopback against a built release."""
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from cms.publishing.builder import build_site, current_release_dir
+from tests.helpers import make_image, make_story, make_street
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not shutil.which("nginx"), reason="nginx is not installed (.ci/run installs it)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def nginx(tmp_path, settings, tree):
+    settings.SITE_DIR = tmp_path / "site"
+    _home, index = tree
+    make_story(index, title="夜里的骑士驿站", tags=["骑士驿站"], street=make_street(), image=make_image())
+    build_site(full=True)
+    port = free_port()
+    server = (ROOT / "deploy" / "nginx.conf").read_text()
+    server = server.replace("XIAOGE_LISTEN", f"127.0.0.1:{port}").replace(
+        "XIAOGE_SITE_ROOT", str(settings.SITE_DIR / "current")
+    )
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        f"""daemon off; worker_processes 1; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; user root;
+events {{ worker_connections 64; }}
+http {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;
+client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy; fastcgi_temp_path {tmp_path}/fcgi;
+uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
+{server} }}"""
+    )
+    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.PIPE)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def get(url, **headers):
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def test_pages_come_with_security_headers(nginx):
+    status, headers, body = get(nginx + "/")
+    assert status == 200 and "小哥" in body.decode()
+    assert (
+        "default-src 'self'" in headers["Content-Security-Policy"]
+        and "unsafe-inline" not in headers["Content-Security-Policy"]
+    )
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "max-age=63072000" in headers["Strict-Transport-Security"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "geolocation=()" in headers["Permissions-Policy"]
+    assert "must-revalidate" in headers["Cache-Control"]
+
+
+def test_precompressed_twins_are_served(nginx):
+    status, headers, body = get(nginx + "/stories/", **{"Accept-Encoding": "gzip"})
+    assert status == 200 and headers.get("Content-Encoding") == "gzip"
+    assert body[:2] == b"\x1f\x8b"
+
+
+def test_hashed_assets_are_cached_for_a_year(nginx):
+    css = next(p for p in (current_release_dir() / "static" / "css").iterdir() if p.suffix == ".css")
+    status, headers, _ = get(f"{nginx}/static/css/{css.name}")
+    assert status == 200 and "immutable" in headers["Cache-Control"] and "max-age=31536000" in headers["Cache-Control"]
+
+
+def test_missing_pages_get_the_friendly_404(nginx):
+    status, _, body = get(nginx + "/no/such/page/")
+    assert status == 404 and "没有找到这个页面" in body.decode()
+
+
+def test_a_swap_is_served_at_once(nginx, tree):
+    _home, index = tree
+    make_story(index, title="刚刚发布的故事")
+    build_site()
+    _, _, body = get(nginx + "/stories/")
+    assert "刚刚发布的故事" in body.decode()
