@@ -51,6 +51,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from cms.core.models import Street  # noqa: E402
 from cms.publishing.builder import build_site, current_release_dir  # noqa: E402
@@ -173,16 +174,19 @@ def main():
     index.add_child(instance=story)
     revision = story.save_revision()
     before = current_release_dir()
+    started = timezone.now()
     t0 = time.monotonic()
     revision.publish()  # the signal enqueues the build; the warm in-process worker runs it on commit
-    elapsed = time.monotonic() - t0
+    returned = time.monotonic() - t0
     after = current_release_dir()
-    release = Release.objects.filter(status=Release.STATUS_LIVE).first()
+    release = Release.objects.filter(content_of__isnull=True).order_by("-pk").first()
     assert after != before and (after / f"stories/{slug}/index.html").exists()
+    live_after = (release.finished_at - started).total_seconds()
     share = release.rendered / release.files * 100
     print("\n== 发布一篇故事（publish() 到新版本上线）")
-    print(f"  用时 {elapsed:.3f} 秒（目标 < 0.5 秒），其中构建 {release.seconds:.3f} 秒")
+    print(f"  publish() 到页面版本上线：{live_after:.3f} 秒（目标 < 0.5 秒），其中构建 {release.seconds:.3f} 秒")
     print(f"  重新渲染 {release.rendered} 个文件，共 {release.files} 个：{share:.2f}%（目标 < 2%）")
+    print(f"  随后更新搜索索引的版本也上线：publish() 返回共用 {returned:.2f} 秒")
 
 
 if __name__ == "__main__":

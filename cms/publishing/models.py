@@ -29,6 +29,14 @@ class Release(models.Model):
     bytes = models.PositiveBigIntegerField("字节数", default=0)
     seconds = models.FloatField("用时（秒）", default=0)
     report = models.TextField("报告", blank=True)
+    content_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="search_refreshes",
+        help_text="只更新了搜索索引的版本：页面与这个版本相同",
+    )
 
     class Meta:
         ordering = ["-pk"]

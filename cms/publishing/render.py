@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -38,6 +39,9 @@ class Rendered:
     sha: str
     size: int
     assets: list[str] = field(default_factory=list)  # release-relative paths of static files and media used
+    twins: list[str] = field(default_factory=list)  # ".gz", ".br" written beside it
+    links: list[str] = field(default_factory=list)  # release-relative targets of its internal links
+    problems: list[str] = field(default_factory=list)  # what the release check must refuse
 
 
 def make_request(site: Site, path: str = "/"):
@@ -52,8 +56,10 @@ def make_request(site: Site, path: str = "/"):
 
 
 class Renderer:
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, state: dict | None = None, extra=((), ())):
         self.site = site
+        self.state = state or {}
+        self.sitemap_entries, self.api_ids = extra
         self.settings_obj = SiteSettings.load()
         self.menu = list(
             site.root_page.get_children().live().public().in_menu().only("title", "url_path", "path", "depth")
@@ -76,15 +82,30 @@ class Renderer:
         if not missing:
             return
         by_type: dict[type, list[int]] = defaultdict(list)
-        for page in Page.objects.filter(pk__in=missing).specific(defer=True):
-            by_type[type(page)].append(page.pk)
+        for pk, content_type_id in Page.objects.filter(pk__in=missing).values_list("pk", "content_type_id"):
+            by_type[ContentType.objects.get_for_id(content_type_id).model_class()].append(pk)
         for cls, pks in by_type.items():
             qs = cls.build_queryset() if hasattr(cls, "build_queryset") else cls.objects.all()
             loaded = list(qs.filter(pk__in=pks))
             if hasattr(cls, "prepare_build"):
-                cls.prepare_build(loaded)
+                cls.prepare_build(loaded, self.state)
             for page in loaded:
                 self.pages[page.pk] = page
+
+    def light_pages(self, ids: set[int]) -> dict[int, Page]:
+        """Base pages with the few fields the sitemap and the API index list (no content, no relations)."""
+        fields = (
+            "pk",
+            "title",
+            "slug",
+            "url_path",
+            "path",
+            "depth",
+            "content_type",
+            "first_published_at",
+            "last_published_at",
+        )
+        return {p.pk: p for p in Page.objects.filter(pk__in=ids).only(*fields)}
 
     def render(self, route: Route) -> bytes:
         if route.kind == "special":
@@ -116,8 +137,9 @@ class Renderer:
             return render_to_string("404.html", {"page": None}, self.request("/404.html")).encode()
         if route.subpath == "sitemap":
             rows = []
+            light = self.light_pages({pk for _, pk in self.sitemap_entries})
             for url, page_id in self.sitemap_entries:
-                page = self.pages.get(page_id)
+                page = light.get(page_id)
                 lastmod = page.last_published_at.date().isoformat() if page and page.last_published_at else None
                 rows.append(
                     f"<url><loc>{escape(base + url)}</loc>"
@@ -129,7 +151,8 @@ class Renderer:
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + "\n".join(rows) + "\n</urlset>\n"
             ).encode()
         if route.subpath == "api-index":
-            items = [api_summary(self.pages[pk]) for pk in sorted(self.api_ids)]
+            light = self.light_pages(set(self.api_ids))
+            items = [api_summary(light[pk]) for pk in sorted(self.api_ids) if pk in light]
             return json.dumps(
                 {"meta": {"total_count": len(items)}, "items": items}, ensure_ascii=False, indent=1, sort_keys=True
             ).encode()
@@ -137,11 +160,12 @@ class Renderer:
 
 
 def api_summary(page) -> dict:
+    model = page.specific_class or type(page)
     return {
         "id": page.pk,
         "title": page.title,
         "meta": {
-            "type": f"{page._meta.app_label}.{type(page).__name__}",
+            "type": f"{model._meta.app_label}.{model.__name__}",
             "slug": page.slug,
             "html_url": settings.PUBLIC_BASE_URL + (page.get_url_parts()[2] or "/"),
             "detail_url": f"{settings.PUBLIC_BASE_URL}/api/v2/pages/{page.pk}.json",
@@ -175,62 +199,77 @@ def extract_assets(text: str) -> list[str]:
 
 
 def write_file(root: Path, rel: str, data: bytes) -> Rendered:
+    """Write one file with its compressed twins, and examine it for the release check (in the worker)."""
+    from .builder import compress_data
+    from .verify import examine
+
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-    assets = extract_assets(data.decode("utf-8", "replace")) if rel.endswith((".html", ".xml")) else []
-    return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets)
+    path.write_bytes(data)
+    twins = []
+    for suffix, packed in compress_data(data, path.suffix):
+        path.with_name(path.name + suffix).write_bytes(packed)
+        twins.append(suffix)
+    text = data.decode("utf-8", "replace")
+    assets = extract_assets(text) if rel.endswith((".html", ".xml")) else []
+    links, problems = examine(rel, text)
+    return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets, twins, links, problems)
 
 
-def _render_chunk(args) -> list[Rendered]:
-    site_id, routes, root, extra = args
-    site = Site.objects.select_related("root_page").get(pk=site_id)
-    renderer = Renderer(site)
-    renderer.sitemap_entries, renderer.api_ids = extra
-    ids = {r.page_id for r in routes if r.page_id} | set(
-        renderer.api_ids if any(r.subpath == "api-index" for r in routes) else []
-    )
-    ids |= {pk for _, pk in renderer.sitemap_entries} if any(r.subpath == "sitemap" for r in routes) else set()
-    renderer.load_pages(ids)
-    return [write_file(Path(root), r.file, renderer.render(r)) for r in routes]
+_worker: Renderer | None = None  # one per process and build; forked workers inherit the parent's state
+
+
+def _render_chunk(routes: list[Route]) -> list[Rendered]:
+    global _worker
+    if _worker is None:
+        site_id, root, state, extra = _build_args
+        _worker = Renderer(Site.objects.select_related("root_page").get(pk=site_id), state, extra)
+    renderer = _worker
+    renderer.load_pages({r.page_id for r in routes if r.page_id})
+    return [write_file(Path(_build_args[1]), r.file, renderer.render(r)) for r in routes]
+
+
+def _reset_worker():
+    global _worker
+    _worker = None
+    connections.close_all()
+
+
+_build_args: tuple = ()
 
 
 def render_routes(
-    site: Site, routes: list[Route], root: Path, all_routes: dict[str, Route], progress=None
+    site: Site, routes: list[Route], root: Path, all_routes: dict[str, Route], state: dict | None = None, progress=None
 ) -> list[Rendered]:
     """Render the routes into root. Large builds use one process per core (fork), small ones stay in process."""
+    global _build_args, _worker
     progress = progress or (lambda done, total: None)
     sitemap_entries = sorted(
         (r.url, r.page_id) for r in all_routes.values() if r.kind == "page" and r.file.endswith(".html")
     )
     api_ids = sorted({r.page_id for r in all_routes.values() if r.kind == "api"})
-    extra = (sitemap_entries, api_ids)
+    _build_args = (site.pk, str(root), state or {}, (sitemap_entries, api_ids))
+    _worker = None
     total = len(routes)
     workers = min(os.cpu_count() or 1, 4)
-    if (
-        total < PARALLEL_THRESHOLD
-        or workers < 2
-        or settings.DATABASES["default"]["NAME"] == ":memory:"
-        or _in_memory_db()
-    ):
-        out = []
-        step = max(1, total // 50)
-        for start in range(0, total, step):
-            out += _render_chunk((site.pk, routes[start : start + step], str(root), extra))
-            progress(min(start + step, total), total)
-        return out
-    connections.close_all()
-    chunks = [routes[i : i + 40] for i in range(0, total, 40)]
     out: list[Rendered] = []
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers, initializer=connections.close_all) as pool:
-        for result in pool.imap_unordered(_render_chunk, [(site.pk, c, str(root), extra) for c in chunks]):
-            out += result
-            progress(len(out), total)
-    return out
+    try:
+        if total < PARALLEL_THRESHOLD or workers < 2 or _in_memory_db():
+            step = max(1, total // 50)
+            for start in range(0, total, step):
+                out += _render_chunk(routes[start : start + step])
+                progress(min(start + step, total), total)
+            return out
+        connections.close_all()
+        chunks = [routes[i : i + 50] for i in range(0, total, 50)]
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers, initializer=_reset_worker) as pool:
+            for result in pool.imap_unordered(_render_chunk, chunks):
+                out += result
+                progress(len(out), total)
+        return out
+    finally:
+        _worker = None
 
 
 def _in_memory_db() -> bool:

@@ -72,8 +72,26 @@ def site_root() -> Site:
 
 
 def live_pages(site: Site) -> list[Page]:
-    """Every live, public page of the site, as its specific type, in tree order."""
-    return list(Page.objects.live().public().descendant_of(site.root_page, inclusive=True).order_by("path").specific())
+    """Every live, public page of the site as a light base Page (its type from content_type), in tree order."""
+    return list(
+        Page.objects.live()
+        .public()
+        .descendant_of(site.root_page, inclusive=True)
+        .order_by("path")
+        .only(
+            "pk",
+            "path",
+            "depth",
+            "url_path",
+            "title",
+            "slug",
+            "show_in_menus",
+            "content_type",
+            "live_revision",
+            "last_published_at",
+            "first_published_at",
+        )
+    )
 
 
 def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
@@ -93,9 +111,16 @@ def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
     )
 
 
-def collect_routes(site: Site | None = None, extra: str = "") -> tuple[dict[str, Route], dict[int, int | None], str]:
-    """All routes of the public site with their signatures; the live revision of each page; the global digest."""
+def collect_routes(
+    site: Site | None = None, extra: str = "", state: dict | None = None
+) -> tuple[dict[str, Route], dict[int, int | None], str]:
+    """All routes of the public site with their signatures; the live revision of each page; the global digest.
+
+    Page types may leave what they computed for the signatures in `state` (e.g. related stories), so the
+    renderer does not compute it again.
+    """
     site = site or site_root()
+    state = {} if state is None else state
     pages = live_pages(site)
     glob = global_signature(site, pages, extra)
     versions = {p.pk: p.live_revision_id or str(p.last_published_at) for p in pages}
@@ -106,20 +131,22 @@ def collect_routes(site: Site | None = None, extra: str = "") -> tuple[dict[str,
 
     by_class: dict[type, list[Page]] = defaultdict(list)
     for page in pages:
-        by_class[type(page)].append(page)
+        by_class[page.specific_class or Page].append(page)
     for cls, group in by_class.items():
-        bulk = cls.static_signatures_bulk(group, versions) if hasattr(cls, "static_signatures_bulk") else {}
+        bulk = cls.static_signatures_bulk(group, versions, state) if hasattr(cls, "static_signatures_bulk") else {}
+        per_page = hasattr(cls, "static_signatures")
+        specific = {p.pk: p for p in cls.objects.filter(pk__in=[p.pk for p in group])} if per_page else {}
         for page in group:
-            path = page.public_path() if hasattr(page, "public_path") else page.get_url_parts()[2]
+            path = page.get_url_parts()[2] if page.get_url_parts() else None
             if path is None:
                 continue
-            if hasattr(page, "static_signatures"):
-                for subpath, signature in page.static_signatures(versions).items():
+            if per_page:
+                for subpath, signature in specific[page.pk].static_signatures(versions).items():
                     add(path + subpath, "page", page.pk, subpath, [versions[page.pk], signature])
             else:
                 add(path, "page", page.pk, "", bulk.get(page.pk, versions[page.pk]))
             add(f"/{API_PREFIX}{page.pk}.json", "api", page.pk, "", bulk.get(page.pk, versions[page.pk]))
-    listing = [(p.pk, versions[p.pk], type(p).__name__) for p in pages]
+    listing = [(p.pk, versions[p.pk], p.content_type_id) for p in pages]
     add(f"/{API_PREFIX}index.json", "special", None, "api-index", listing)
     add("/sitemap.xml", "special", None, "sitemap", [sorted(u for u, r in routes.items() if r.kind == "page"), listing])
     add("/robots.txt", "special", None, "robots", None)

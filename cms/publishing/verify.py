@@ -64,44 +64,49 @@ def exists(out: Path, target: str) -> bool:
     return path.is_dir() and (path / "index.html").is_file()
 
 
-def verify_release(
-    out: Path, routes, files: dict, rendered: set[str], removed: set[str], prev_files: dict
-) -> list[str]:
+def examine(rel: str, text: str) -> tuple[list[str], list[str]]:
+    """One rendered file: (its internal link targets, what the release check must refuse in it)."""
+    problems = []
+    encoded = rel.encode()
+    if len(encoded) > MAX_PATH_BYTES or any(len(p.encode()) > MAX_NAME_BYTES for p in rel.split("/")):
+        problems.append(f"path|{rel}：路径超过文件系统的长度限制")
+    if not rel.endswith(TEXT_SUFFIXES):
+        return [], problems
+    for kind, masked in find_personal_data(text):
+        problems.append(f"personal-data|{rel}：含有{KIND_LABELS[kind]} {masked}")
+    host = cms_host()
+    if host != "\0" and host in text:
+        problems.append(f"cms-host|{rel}：含有后台地址 {host}")
+    if not rel.endswith(".html"):
+        return [], problems
+    targets, bad_hosts = internal_targets(text, rel)
+    problems += [f"cms-host|{rel}：链接指向后台或开发地址 {url}" for url in bad_hosts]
+    return sorted(set(targets)), problems
+
+
+def verify_release(out: Path, routes, files: dict, rendered: set[str], removed: set[str]) -> list[str]:
+    """Problems that block the release, from the files' examinations and the release as a whole."""
     problems: dict[str, list[str]] = {}
 
     def report(kind: str, message: str):
         problems.setdefault(kind, []).append(message)
 
     for rel in sorted(rendered):
-        encoded = rel.encode()
-        if len(encoded) > MAX_PATH_BYTES or any(len(p.encode()) > MAX_NAME_BYTES for p in rel.split("/")):
-            report("path", f"{rel}：路径超过文件系统的长度限制")
-        if not rel.endswith(TEXT_SUFFIXES):
-            continue
-        text = (out / rel).read_text(encoding="utf-8")
-        for kind, masked in find_personal_data(text):
-            report("personal-data", f"{rel}：含有{KIND_LABELS[kind]} {masked}")
-        host = cms_host()
-        if host != "\0" and host in text:
-            report("cms-host", f"{rel}：含有后台地址 {host}")
-        if not rel.endswith(".html"):
-            continue
-        targets, bad_hosts = internal_targets(text, rel)
-        for url in bad_hosts:
-            report("cms-host", f"{rel}：链接指向后台或开发地址 {url}")
-        missing = sorted({t for t in targets if not exists(out, t)})
-        for target in missing:
-            report("broken-link", f"{rel}：链接或资源 /{target} 在发布版本中不存在")
-        files[rel]["links"] = sorted(set(targets))
+        meta = files[rel]
+        for item in meta.get("problems", []):
+            kind, _, message = item.partition("|")
+            report(kind, message)
+        for target in meta.get("links", []):
+            if target not in files and not exists(out, target):
+                report("broken-link", f"{rel}：链接或资源 /{target} 在发布版本中不存在")
 
     # Files kept from the previous release must not link to what this release removes.
-    removed_targets = set(removed)
-    if removed_targets:
+    if removed:
         for rel, meta in files.items():
             if rel in rendered:
                 continue
             for target in meta.get("links", []):
-                if target in removed_targets:
+                if target in removed:
                     report("broken-link", f"{rel}：链接 /{target} 指向已删除的页面")
 
     # Only live, public pages may be in the release: a page unpublished while we built blocks it.

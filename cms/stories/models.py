@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import json
 
@@ -102,9 +103,17 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     def streets_in_use(self):
         return Street.objects.filter(storypage__in=self.stories().values("pk")).distinct().order_by("name")
 
-    def listing_context(self, queryset, number: int | None, base_path: str, **extra) -> dict:
+    def listing_context(self, request, queryset, number: int | None, base_path: str, **extra) -> dict:
         """Context for the front page (number None) or archive page `number` of a listing."""
-        archive = build_archive(list(queryset.values_list("pk", flat=True)), settings.STORIES_PER_PAGE)
+        cache = getattr(request, "build_cache", None)  # the static build renders many pages of one listing
+        key = ("listing", base_path)
+        if cache is not None and key in cache:
+            ids = cache[key]
+        else:
+            ids = list(queryset.values_list("pk", flat=True))
+            if cache is not None:
+                cache[key] = ids
+        archive = build_archive(ids, settings.STORIES_PER_PAGE)
         if number is None:
             ids, newer, older, archive_page = archive.front, None, archive.newest_archive, None
         else:
@@ -134,7 +143,7 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     @path("")
     @path("page/<int:number>/", name="page")
     def index_route(self, request, number: int | None = None):
-        ctx = self.listing_context(self.stories(), number, self.url)
+        ctx = self.listing_context(request, self.stories(), number, self.url)
         if number is None:
             ctx.update(tags=self.tags_in_use(), streets=self.streets_in_use())
         return self.render(request, context_overrides=ctx)
@@ -144,9 +153,9 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     def tag_route(self, request, tag_slug: str, number: int | None = None):
         tag = get_object_or_404(Tag, slug=tag_slug)
         qs = self.stories().filter(tagged_items__tag=tag)
-        if not qs.exists():
+        ctx = self.listing_context(request, qs, number, f"{self.url}tag/{tag.slug}/", tag=tag)
+        if not ctx["stories"]:
             raise Http404("这个标签下没有故事")
-        ctx = self.listing_context(qs, number, f"{self.url}tag/{tag.slug}/", tag=tag)
         return self.render(request, context_overrides=ctx, template="stories/story_tag_page.html")
 
     @path("street/<slug:street_slug>/", name="street")
@@ -154,9 +163,9 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     def street_route(self, request, street_slug: str, number: int | None = None):
         street = get_object_or_404(Street, slug=street_slug)
         qs = self.stories().filter(street=street)
-        if not qs.exists():
+        ctx = self.listing_context(request, qs, number, f"{self.url}street/{street.slug}/", street=street)
+        if not ctx["stories"]:
             raise Http404("这个街道还没有故事")
-        ctx = self.listing_context(qs, number, f"{self.url}street/{street.slug}/", street=street)
         return self.render(request, context_overrides=ctx, template="stories/story_street_page.html")
 
     # Wagtail's router appends "/" to sub-paths; cms.urls sends /…/feed.xml here, the static build writes feed.xml.
@@ -356,9 +365,10 @@ class StoryPage(BasePage):
         return picks
 
     @classmethod
-    def bulk_related(cls, pages: list[StoryPage], live_ids: set[int]) -> dict[int, list[int]]:
+    def bulk_related(cls, pages: list[Page], live_ids: set[int]) -> dict[int, list[int]]:
         """related_stories() for many stories at once, as ids: the same choice in a few queries."""
         ids = [p.pk for p in pages]
+        street_of = dict(StoryPage.objects.filter(pk__in=ids).values_list("pk", "street_id"))
         live = {
             pk: (date, street_id)
             for pk, date, street_id in story_listing_queryset().values_list("pk", "date", "street_id")
@@ -378,7 +388,8 @@ class StoryPage(BasePage):
             return (live[pk][0], pk)
 
         for group in members.values():
-            group.sort(key=key, reverse=True)
+            group.sort(key=key)  # oldest first
+        group_keys = {name: [key(i) for i in group] for name, group in members.items()}
         picks: dict[int, list[int]] = {}
         for page_id, related_id in (
             StoryRelatedPage.objects.filter(page_id__in=ids)
@@ -391,28 +402,25 @@ class StoryPage(BasePage):
             chosen = [i for i in picks.get(page.pk, []) if i in live_ids][:3]
             if len(chosen) < 3 and page.pk in live:
                 own = key(page.pk)
-                found: list[int] = []
-                groups = [members.get(("tag", t), []) for t in tags_of.get(page.pk, [])]
-                if page.street_id:
-                    groups.append(members.get(("street", page.street_id), []))
-                for group in groups:  # each group is newest first: take its first few older than this story
-                    taken = 0
-                    for i in group:
-                        if key(i) < own and i not in chosen:
-                            found.append(i)
-                            taken += 1
-                            if taken == 3:
-                                break
-                found = sorted(set(found), key=key, reverse=True)
-                chosen += found[: 3 - len(chosen)]
+                names = [("tag", t) for t in tags_of.get(page.pk, [])]
+                if street_of.get(page.pk):
+                    names.append(("street", street_of[page.pk]))
+                found: set[int] = set()
+                for name in names:  # in each group, the few stories just older than this one
+                    group = members.get(name, [])
+                    end = bisect.bisect_left(group_keys[name], own)
+                    found.update(i for i in group[max(0, end - 6) : end] if i not in chosen)
+                chosen += sorted(found, key=key, reverse=True)[: 3 - len(chosen)]
             out[page.pk] = chosen
         return out
 
     @classmethod
-    def static_signatures_bulk(cls, pages: list[StoryPage], versions: dict[int, object]) -> dict[int, object]:
+    def static_signatures_bulk(cls, pages: list[Page], versions: dict[int, object], state: dict) -> dict[int, object]:
         """What each story's page depends on, for many stories in a handful of queries."""
         ids = [p.pk for p in pages]
         related = cls.bulk_related(pages, set(versions))
+        state["stories.related"] = related
+        street_of = dict(StoryPage.objects.filter(pk__in=ids).values_list("pk", "street_id"))
         tag_names: dict[int, list[str]] = {}
         for story_id, name in StoryPageTag.objects.filter(content_object_id__in=ids).values_list(
             "content_object_id", "tag__name"
@@ -429,7 +437,7 @@ class StoryPage(BasePage):
         return {
             page.pk: (
                 versions.get(page.pk),
-                streets.get(page.street_id),
+                streets.get(street_of.get(page.pk)),
                 sorted(tag_names.get(page.pk, [])),
                 people.get(page.pk, []),
                 [(i, versions.get(i)) for i in related[page.pk]],
@@ -445,10 +453,12 @@ class StoryPage(BasePage):
         )
 
     @classmethod
-    def prepare_build(cls, pages: list[StoryPage]):
+    def prepare_build(cls, pages: list[StoryPage], state: dict):
         """Give each story its related cards, chosen in bulk (see related_stories)."""
-        live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
-        related = cls.bulk_related(pages, live_ids)
+        related = state.get("stories.related")
+        if related is None or any(p.pk not in related for p in pages):
+            live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
+            related = cls.bulk_related(pages, live_ids)
         wanted = {i for ids in related.values() for i in ids}
         cards = story_listing_queryset().in_bulk(wanted)
         others = wanted - cards.keys()
