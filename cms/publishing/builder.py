@@ -16,6 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,11 +62,26 @@ def current_release_dir() -> Path | None:
     return current.resolve() if current.is_symlink() else None
 
 
+_manifest_cache: dict[str, dict] = {}  # the last manifest this process wrote: a warm worker skips reading it
+
+
 def load_manifest(name: str) -> dict:
+    if name in _manifest_cache:
+        return _manifest_cache[name]
     path = site_dir() / "manifests" / f"{name}.json"
     if not path.exists():
         return {}
     return json.loads(path.read_text())
+
+
+def save_manifest(name: str, manifest: dict):
+    path = site_dir() / "manifests" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+    os.replace(tmp, path)
+    _manifest_cache.clear()
+    _manifest_cache[name] = manifest
 
 
 @contextmanager
@@ -197,21 +213,31 @@ class Builder:
         files: dict[str, dict] = {}
         todo_files = {r.file for r in todo}
         keep = [r.file for r in routes.values() if r.file not in todo_files]
-        for folder in sorted({os.path.dirname(f) for f in keep}):
-            os.makedirs(out / folder, exist_ok=True)
-        src_root, dst_root = str(live_dir) + "/" if live_dir else "", str(out) + "/"
         for rel in keep:
-            old = prev_files[rel]
-            for name in (rel, *(rel + twin for twin in old.get("twins", []))):
-                try:
-                    os.link(src_root + name, dst_root + name)
-                except OSError:
-                    shutil.copy2(src_root + name, dst_root + name)
-            files[rel] = old
+            files[rel] = prev_files[rel]
+
+        def link_unchanged():
+            # System calls release the GIL: this runs on the second core while pages render.
+            for folder in sorted({os.path.dirname(f) for f in keep}):
+                os.makedirs(out / folder, exist_ok=True)
+            src_root, dst_root = str(live_dir) + "/" if live_dir else "", str(out) + "/"
+            for rel in keep:
+                for name in (rel, *(rel + twin for twin in prev_files[rel].get("twins", []))):
+                    try:
+                        os.link(src_root + name, dst_root + name)
+                    except OSError:
+                        shutil.copy2(src_root + name, dst_root + name)
+
+        linker = ThreadPoolExecutor(max_workers=1)
+        linking = linker.submit(link_unchanged)
         self.progress("render", 0, len(todo))
-        rendered: list[Rendered] = render_routes(
-            site, todo, out, routes, self.state, progress=lambda d, t: self.progress("render", d, t)
-        )
+        try:
+            rendered: list[Rendered] = render_routes(
+                site, todo, out, routes, self.state, progress=lambda d, t: self.progress("render", d, t)
+            )
+        finally:
+            linker.shutdown(wait=True)
+        linking.result()
         by_file = {r.file: r for r in todo}
         for item in rendered:
             files[item.file] = {
@@ -265,9 +291,7 @@ class Builder:
     def finish(self, release, out: Path, files: dict, routes, revisions, glob, rendered: int, started: float):
         """Write the manifest and swap the release in: from here on it is live."""
         manifest = {"files": files, "global": glob, "pages": {str(k): v for k, v in revisions.items()}}
-        manifests = self.root / "manifests"
-        manifests.mkdir(parents=True, exist_ok=True)
-        (manifests / f"{release.name}.json").write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+        _manifest_cache[release.name] = manifest
         swap(out)
         Release.objects.filter(status=Release.STATUS_LIVE).update(status=Release.STATUS_SUPERSEDED)
         release.status = Release.STATUS_LIVE
@@ -276,6 +300,9 @@ class Builder:
         release.rendered = rendered
         release.seconds = time.monotonic() - started
         release.save()
+        # Written after the swap (off the publish path). A build killed before this line leaves a live release
+        # without a manifest, and the next build simply renders everything again.
+        save_manifest(release.name, manifest)
         record_page_states(release, revisions)
 
     def after_swap(self, release, out: Path, started: float):
@@ -308,10 +335,8 @@ class Builder:
             build_search_index(out)
             if current_release_dir() != live:
                 raise BuildFailed("搜索索引完成前线上版本已被替换，本次索引作废")
-            manifest = load_manifest(live_release.name)
-            text = json.dumps(manifest, ensure_ascii=False, sort_keys=True)
-            (self.root / "manifests" / f"{name}.json").write_text(text)
             swap(out)
+            save_manifest(name, load_manifest(live_release.name))
         except BaseException as exc:
             shutil.rmtree(out, ignore_errors=True)
             release.status, release.report = Release.STATUS_FAILED, str(exc)

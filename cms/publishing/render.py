@@ -92,20 +92,15 @@ class Renderer:
             for page in loaded:
                 self.pages[page.pk] = page
 
-    def light_pages(self, ids: set[int]) -> dict[int, Page]:
-        """Base pages with the few fields the sitemap and the API index list (no content, no relations)."""
-        fields = (
-            "pk",
-            "title",
-            "slug",
-            "url_path",
-            "path",
-            "depth",
-            "content_type",
-            "first_published_at",
-            "last_published_at",
-        )
-        return {p.pk: p for p in Page.objects.filter(pk__in=ids).only(*fields)}
+    def light_pages(self, ids: set[int]) -> dict[int, dict]:
+        """The few fields the sitemap and the API index list, for many pages, without model instances."""
+        if "light" not in self.cache:
+            root = self.site.root_page.url_path
+            rows = Page.objects.filter(url_path__startswith=root).values(
+                "pk", "title", "slug", "url_path", "content_type_id", "first_published_at", "last_published_at"
+            )
+            self.cache["light"] = {r["pk"]: {**r, "path": "/" + r["url_path"][len(root) :]} for r in rows}
+        return {pk: row for pk, row in self.cache["light"].items() if pk in ids}
 
     def render(self, route: Route) -> bytes:
         if route.kind == "special":
@@ -140,7 +135,7 @@ class Renderer:
             light = self.light_pages({pk for _, pk in self.sitemap_entries})
             for url, page_id in self.sitemap_entries:
                 page = light.get(page_id)
-                lastmod = page.last_published_at.date().isoformat() if page and page.last_published_at else None
+                lastmod = page["last_published_at"].date().isoformat() if page and page["last_published_at"] else None
                 rows.append(
                     f"<url><loc>{escape(base + url)}</loc>"
                     + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
@@ -160,16 +155,23 @@ class Renderer:
 
 
 def api_summary(page) -> dict:
-    model = page.specific_class or type(page)
+    """A page's entry in the API index, from a model instance or a light row (see Renderer.light_pages)."""
+    if isinstance(page, dict):
+        model = ContentType.objects.get_for_id(page["content_type_id"]).model_class()
+        pk, title, slug, path, first = page["pk"], page["title"], page["slug"], page["path"], page["first_published_at"]
+    else:
+        model = page.specific_class or type(page)
+        pk, title, slug, first = page.pk, page.title, page.slug, page.first_published_at
+        path = page.get_url_parts()[2] or "/"
     return {
-        "id": page.pk,
-        "title": page.title,
+        "id": pk,
+        "title": title,
         "meta": {
             "type": f"{model._meta.app_label}.{model.__name__}",
-            "slug": page.slug,
-            "html_url": settings.PUBLIC_BASE_URL + (page.get_url_parts()[2] or "/"),
-            "detail_url": f"{settings.PUBLIC_BASE_URL}/api/v2/pages/{page.pk}.json",
-            "first_published_at": page.first_published_at.isoformat() if page.first_published_at else None,
+            "slug": slug,
+            "html_url": settings.PUBLIC_BASE_URL + path,
+            "detail_url": f"{settings.PUBLIC_BASE_URL}/api/v2/pages/{pk}.json",
+            "first_published_at": first.isoformat() if first else None,
         },
     }
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Page, Site
 
 from cms.core.models import SiteSettings
@@ -71,27 +72,43 @@ def site_root() -> Site:
     return site
 
 
-def live_pages(site: Site) -> list[Page]:
-    """Every live, public page of the site as a light base Page (its type from content_type), in tree order."""
-    return list(
+@dataclass(frozen=True)
+class LivePage:
+    """The few fields of a live page that routing and signatures need (model instances cost 60 µs each)."""
+
+    pk: int
+    depth: int
+    url_path: str
+    title: str
+    show_in_menus: bool
+    content_type_id: int
+    live_revision_id: int | None
+    last_published_at: object
+
+    @property
+    def specific_class(self):
+        return ContentType.objects.get_for_id(self.content_type_id).model_class()
+
+
+def live_pages(site: Site) -> list[LivePage]:
+    """Every live, public page of the site, in tree order."""
+    rows = (
         Page.objects.live()
         .public()
         .descendant_of(site.root_page, inclusive=True)
         .order_by("path")
-        .only(
+        .values_list(
             "pk",
-            "path",
             "depth",
             "url_path",
             "title",
-            "slug",
             "show_in_menus",
-            "content_type",
-            "live_revision",
+            "content_type_id",
+            "live_revision_id",
             "last_published_at",
-            "first_published_at",
         )
     )
+    return [LivePage(*row) for row in rows]
 
 
 def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
@@ -136,10 +153,11 @@ def collect_routes(
         bulk = cls.static_signatures_bulk(group, versions, state) if hasattr(cls, "static_signatures_bulk") else {}
         per_page = hasattr(cls, "static_signatures")
         specific = {p.pk: p for p in cls.objects.filter(pk__in=[p.pk for p in group])} if per_page else {}
+        root_path = site.root_page.url_path
         for page in group:
-            path = page.get_url_parts()[2] if page.get_url_parts() else None
-            if path is None:
+            if not page.url_path.startswith(root_path):
                 continue
+            path = "/" + page.url_path[len(root_path) :]
             if per_page:
                 for subpath, signature in specific[page.pk].static_signatures(versions).items():
                     add(path + subpath, "page", page.pk, subpath, [versions[page.pk], signature])

@@ -459,7 +459,7 @@ class StoryPage(BasePage):
         if related is None or any(p.pk not in related for p in pages):
             live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
             related = cls.bulk_related(pages, live_ids)
-        wanted = {i for ids in related.values() for i in ids}
+        wanted = {i for page in pages for i in related.get(page.pk, [])}
         cards = story_listing_queryset().in_bulk(wanted)
         others = wanted - cards.keys()
         if others:
