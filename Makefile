@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SITE_PORT ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test lint check migrations-check clean
+.PHONY: help install run setup test lint check clean bench
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -20,16 +21,22 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
 
-setup: install ## Migrate, create the page tree and the dev admin, load content/
+setup: install ## Migrate, create the page tree and the dev admin, load content/ (first run), build the site
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) bootstrap_site
-	$(MANAGE) collectstatic --noinput -v0
+	SITE_AUTO_BUILD=false $(MANAGE) import_content --publish --initial
+	$(MANAGE) build_site
 
-run: setup ## Set everything up, then serve the site and the admin on 127.0.0.1
+run: setup ## Set everything up, then serve the static site, the CMS and the build worker on 127.0.0.1
 	@echo ""
-	@echo "  网站 (site):   http://$(HOST):$(PORT)/"
-	@echo "  后台 (admin):  http://$(HOST):$(PORT)/admin/   登录: admin / xiaoge-dev-2026"
+	@echo "  公开网站（静态，site/current）: http://$(HOST):$(SITE_PORT)/"
+	@echo "  后台 CMS（中文）:              http://$(HOST):$(PORT)/admin/   登录: admin / xiaoge-dev-2026"
+	@echo "  在后台发布后，几秒内静态网站就会更新（构建任务由 db_worker 执行）。按 Ctrl-C 全部停止。"
 	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(MANAGE) serve_site --host $(HOST) --port $(SITE_PORT) & \
+	$(MANAGE) db_worker --interval 0.5 --no-startup-delay & \
+	$(MANAGE) publish_scheduled_loop & \
 	$(MANAGE) runserver --nostatic $(HOST):$(PORT)
 
 lint: install ## ruff
@@ -41,6 +48,9 @@ check: install ## Django system checks and a check that no migration is missing
 
 test: lint check ## Lint, checks, then the test suite
 	$(BIN)/pytest
+
+bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
+	$(BIN)/python bench/publish_bench.py
 
 clean: ## Remove the local database, media and built site (keeps .venv)
 	rm -rf db.sqlite3 db.sqlite3-* var site

@@ -13,3 +13,4 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SITE_DIR = BASE_DIR / "var" / "test-site"
 STATIC_ROOT = BASE_DIR / "var" / "test-static"
 SITE_AUTO_BUILD = False  # tests that publish turn it on
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cms.content_io.importer import run_import
+from cms.content_io.models import ContentSource
 
 
 class Progress:
@@ -39,8 +40,14 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告将会发生的变化，不写入")
         parser.add_argument("--publish", action="store_true", help="发布导入的页面（默认只保存为草稿版本）")
         parser.add_argument("--time-budget", type=float, default=5.0, help="每个文件的转换时间上限（秒）")
+        parser.add_argument(
+            "--initial", action="store_true", help="只在第一次运行时导入：已经导入过内容就什么也不做（make run 使用）"
+        )
 
     def handle(self, *args, **options):
+        if options["initial"] and ContentSource.objects.exists():
+            self.stdout.write("内容已经导入过，跳过（要更新内容请直接运行 import_content）")
+            return
         started = time.monotonic()
         root = Path(options["path"])
         report, _plan = run_import(
