@@ -250,3 +250,18 @@ def test_build_site_command_prints_a_summary(stories, site_dir, capsys):
     call_command("build_site")
     out = capsys.readouterr().out
     assert "已上线版本" in out and "个页面" in out and "秒" in out
+
+
+def test_the_page_editor_says_whether_the_static_site_shows_the_latest_version(
+    stories, site_dir, client, django_user_model
+):
+    admin = django_user_model.objects.create_superuser("reviewer", "r@example.org", "pw")
+    client.force_login(admin)
+    story = stories["stories"][0]
+    html = client.get(f"/admin/pages/{story.pk}/edit/").content.decode()
+    assert "最新发布的版本正在构建" in html
+    build_site(full=True)
+    html = client.get(f"/admin/pages/{story.pk}/edit/").content.decode()
+    assert "静态网站：已显示最新发布的版本" in html
+    releases = client.get("/admin/releases/").content.decode()
+    assert Release.objects.first().name in releases

@@ -158,4 +158,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # The task worker logs every task it runs at INFO; only problems are worth reading.
+    "loggers": {name: {"level": "WARNING"} for name in ("django_tasks", "django_tasks_db")},
 }
