@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from cms.publishing.builder import BuildFailed, build_site, current_release_dir, rollback
-from cms.publishing.models import Release
+from cms.core.models import Tag
+from cms.publishing.builder import BuildFailed, build_site, current_release_dir, process_requests, rollback
+from cms.publishing.models import BuildRequest, Release
 from tests.helpers import make_image, make_person, make_story, make_street
 
 pytestmark = pytest.mark.django_db
@@ -265,3 +266,28 @@ def test_the_page_editor_says_whether_the_static_site_shows_the_latest_version(
     assert "静态网站：已显示最新发布的版本" in html
     releases = client.get("/admin/releases/").content.decode()
     assert Release.objects.first().name in releases
+
+
+def test_deleting_a_story_and_renaming_a_tag_update_the_site(stories, site_dir):
+    build_site(full=True)
+    doomed = stories["stories"][2]
+    doomed.delete()
+    tag = Tag.objects.get(name="隐患上报")
+    tag.name = "隐患随手拍"
+    tag.save()
+    result = build_site()
+    live = current_release_dir()
+    assert not (live / f"stories/{doomed.slug}").exists()
+    assert "写字楼里的骑士驿站" not in read("stories/index.html")
+    assert "隐患随手拍" in read(f"stories/{stories['stories'][0].slug}/index.html")
+    assert "标签：隐患随手拍" in read(f"stories/tag/{tag.slug}/index.html")
+    assert result.rendered < 25
+
+
+def test_a_burst_of_requests_makes_one_build(stories, site_dir):
+    for n in range(5):
+        BuildRequest.objects.create(reason=f"发布第{n}篇")
+    results = process_requests()
+    assert len(results) == 1 and results[0].release.status == Release.STATUS_LIVE
+    assert not BuildRequest.objects.filter(done=False).exists()
+    assert "发布第0篇" in results[0].release.reason
