@@ -9,14 +9,15 @@ A build that fails or is killed at any moment leaves site/current untouched.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import json
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,12 +152,19 @@ class Builder:
             stamp.write_text(source_digest)
         return source_digest
 
+    def lap(self, stage: str):
+        now = time.monotonic()
+        self.timings[stage] = round(now - self._lap, 3)
+        self._lap = now
+
     def run(self) -> BuildResult:
-        started = time.monotonic()
+        started = self._lap = time.monotonic()
+        self.timings: dict[str, float] = {}
         static_digest = self.ensure_static()
         site = site_root()
         self.state: dict = {}
         routes, revisions, glob = collect_routes(site, static_digest, self.state)
+        self.lap("signatures")
         live_dir = current_release_dir()
         previous = load_manifest(live_dir.name) if live_dir and not self.full else {}
         prev_files = previous.get("files", {})
@@ -169,25 +177,31 @@ class Builder:
         name = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
         release = Release.objects.create(name=name, full=self.full or not previous, reason=self.reason[:200])
         out = self.root / "releases" / name
-        out.mkdir(parents=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
         try:
-            manifest_files = self.assemble(site, routes, todo, prev_files, live_dir, out)
+            manifest_files = self.assemble(site, routes, todo, prev_files, live_dir, out, previous)
+            self.lap("render+link")
             self.progress("verify", 0, 1)
             problems = verify_release(out, routes, manifest_files, {r.file for r in todo}, removed)
+            self.lap("verify")
             if problems:
                 raise BuildFailed("发布前检查未通过，线上网站保持不变", problems)
             html_changed = any(f.endswith(".html") for f in {r.file for r in todo} | removed)
             can_defer = live_dir is not None and not self.full and (live_dir / INDEX_DIR).is_dir()
             if can_defer:
-                # Go live now with the previous search index; a second release brings the new one.
-                copy_tree_links(live_dir / INDEX_DIR, out / INDEX_DIR)
+                # Go live now with the previous search index (copied with the release); a second
+                # release brings the new one.
+                if not (out / INDEX_DIR).is_dir():
+                    copy_tree_links(live_dir / INDEX_DIR, out / INDEX_DIR)
             else:
                 self.progress("search", 0, 1)
                 build_search_index(out)
+            self.lap("search")
             self.finish(release, out, manifest_files, routes, revisions, glob, len(todo), started)
         except BaseException as exc:
             if current_release_dir() != out:
                 shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(out.with_name(out.name + ".render"), ignore_errors=True)
             release.status = Release.STATUS_FAILED
             release.finished_at = timezone.now()
             problems = getattr(exc, "problems", [])
@@ -208,36 +222,30 @@ class Builder:
             seconds=release.seconds,
         )
 
-    def assemble(self, site, routes, todo: list[Route], prev_files, live_dir, out: Path) -> dict:
-        """Render what changed, hard-link the rest from the live release, then add assets."""
+    def assemble(self, site, routes, todo: list[Route], prev_files, live_dir, out: Path, previous: dict) -> dict:
+        """Render what changed; share everything else with the live release by hard links; add assets.
+
+        Incremental builds copy the live release with `cp -al` (hard links, in C, on the other core while
+        pages render into a staging folder), then move the rendered files in, replacing links rather than
+        writing through them, and remove what the new release no longer has.
+        """
         files: dict[str, dict] = {}
         todo_files = {r.file for r in todo}
-        keep = [r.file for r in routes.values() if r.file not in todo_files]
-        for rel in keep:
-            files[rel] = prev_files[rel]
-
-        def link_unchanged():
-            # System calls release the GIL: this runs on the second core while pages render.
-            for folder in sorted({os.path.dirname(f) for f in keep}):
-                os.makedirs(out / folder, exist_ok=True)
-            src_root, dst_root = str(live_dir) + "/" if live_dir else "", str(out) + "/"
-            for rel in keep:
-                for name in (rel, *(rel + twin for twin in prev_files[rel].get("twins", []))):
-                    try:
-                        os.link(src_root + name, dst_root + name)
-                    except OSError:
-                        shutil.copy2(src_root + name, dst_root + name)
-
-        linker = ThreadPoolExecutor(max_workers=1)
-        linking = linker.submit(link_unchanged)
+        for route in routes.values():
+            if route.file not in todo_files:
+                files[route.file] = prev_files[route.file]
+        incremental = live_dir is not None and bool(prev_files)
+        target = out.with_name(out.name + ".render") if incremental else out
+        target.mkdir(parents=True, exist_ok=True)
+        copier = subprocess.Popen(["cp", "-al", str(live_dir), str(out)]) if incremental else None  # noqa: S603,S607
         self.progress("render", 0, len(todo))
         try:
             rendered: list[Rendered] = render_routes(
-                site, todo, out, routes, self.state, progress=lambda d, t: self.progress("render", d, t)
+                site, todo, target, routes, self.state, progress=lambda d, t: self.progress("render", d, t)
             )
         finally:
-            linker.shutdown(wait=True)
-        linking.result()
+            if copier is not None and copier.wait() != 0:
+                raise BuildFailed("无法用硬链接复制上一个发布版本（cp -al 失败）")
         by_file = {r.file: r for r in todo}
         for item in rendered:
             files[item.file] = {
@@ -249,11 +257,33 @@ class Builder:
                 "links": item.links,
                 "problems": item.problems,
             }
+        if incremental:
+            self.move_rendered(target, out, rendered, prev_files, set(prev_files) - set(files))
         assets = sorted({a for meta in files.values() for a in meta.get("assets", [])})
+        if incremental:
+            for rel in set(previous.get("assets", [])) - set(assets):  # e.g. the images of an unpublished story
+                for name in (rel, rel + ".gz", rel + ".br"):
+                    (out / name).unlink(missing_ok=True)
         self.copy_assets(assets, live_dir, out)
+        self.assets = assets
         for extra in settings.SITE_EXTRA_FILES:
             self.copy_static_file(extra, live_dir, out)
         return files
+
+    def move_rendered(self, staging: Path, out: Path, rendered: list[Rendered], prev_files: dict, removed: set[str]):
+        for item in rendered:
+            old_twins = set(prev_files.get(item.file, {}).get("twins", []))
+            (out / item.file).parent.mkdir(parents=True, exist_ok=True)
+            for name in (item.file, *(item.file + t for t in item.twins)):
+                os.replace(staging / name, out / name)
+            for twin in old_twins - set(item.twins):
+                (out / (item.file + twin)).unlink(missing_ok=True)
+        for rel in removed:
+            for name in (rel, *(rel + t for t in prev_files[rel].get("twins", []))):
+                (out / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the page's folder and its parents, if nothing else is in them
+                os.removedirs(out / os.path.dirname(rel))
+        shutil.rmtree(staging, ignore_errors=True)
 
     def copy_static_file(self, rel: str, live_dir, out: Path):
         """An asset at a fixed URL (e.g. the service worker), copied from the collected static files."""
@@ -290,9 +320,16 @@ class Builder:
 
     def finish(self, release, out: Path, files: dict, routes, revisions, glob, rendered: int, started: float):
         """Write the manifest and swap the release in: from here on it is live."""
-        manifest = {"files": files, "global": glob, "pages": {str(k): v for k, v in revisions.items()}}
+        manifest = {
+            "files": files,
+            "assets": getattr(self, "assets", []),
+            "global": glob,
+            "pages": {str(k): v for k, v in revisions.items()},
+        }
         _manifest_cache[release.name] = manifest
         swap(out)
+        self.lap("swap")
+        release.report = "用时（秒）：" + "，".join(f"{k} {v}" for k, v in self.timings.items())
         Release.objects.filter(status=Release.STATUS_LIVE).update(status=Release.STATUS_SUPERSEDED)
         release.status = Release.STATUS_LIVE
         release.finished_at = timezone.now()
