@@ -44,25 +44,31 @@ def digest(value: object) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
-def tree_digest(*folders: Path) -> str:
-    """A digest of every file under the folders (templates, static sources): any edit rebuilds everything."""
-    h = hashlib.sha1(usedforsecurity=False)
+_digest_cache: dict[tuple, str] = {}
+
+
+def tree_digest(*folders: Path, pattern: str = "*") -> str:
+    """A digest of every file under the folders (templates, static sources, code): any edit rebuilds
+    everything. Files are read again only when one's size or modification time changed."""
+    stats = []
     for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                h.update(str(path.relative_to(folder)).encode())
-                h.update(path.read_bytes())
-    return h.hexdigest()
+        for path in sorted(folder.rglob(pattern)):
+            if path.is_file() and "migrations" not in path.parts and "__pycache__" not in path.parts:
+                st = path.stat()
+                stats.append((str(path), st.st_size, st.st_mtime_ns))
+    key = tuple(stats)
+    if key not in _digest_cache:
+        h = hashlib.sha1(usedforsecurity=False)
+        for name, _size, _mtime in stats:
+            h.update(name.encode())
+            h.update(Path(name).read_bytes())
+        _digest_cache[key] = h.hexdigest()
+    return _digest_cache[key]
 
 
 def code_digest() -> str:
     """The Python code that renders pages: a deploy that changes it renders everything again."""
-    h = hashlib.sha1(usedforsecurity=False)
-    base = Path(settings.BASE_DIR) / "cms"
-    for path in sorted(base.rglob("*.py")):
-        if "migrations" not in path.parts:
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    return tree_digest(Path(settings.BASE_DIR) / "cms", pattern="*.py")
 
 
 def site_root() -> Site:
