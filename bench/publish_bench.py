@@ -41,6 +41,8 @@ os.environ.update(
     MEDIA_ROOT=str(work / "media"),
     SITE_DIR=str(work / "site"),
     SITE_AUTO_BUILD="true",
+    # The build runs in this process when the publish commits: a warm worker without db_worker's polling.
+    TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
 )
 
 import django  # noqa: E402

@@ -754,3 +754,29 @@ def test_a_dry_run_reports_the_changes_and_writes_nothing(tmp_path, tree):
     assert plan["stories/other.md"] == "unchanged"
     assert counts() == before
     assert StoryPage.objects.get(slug="good").title == GOOD_TITLE
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("## " + "长" * 121, "小标题太长"),
+        ("> " + "话" * 601 + "\n>\n> —— 张辰，部长", "引语太长"),
+        ('![替代文字](images/a.jpg "' + "说" * 256 + '")', "图片说明太长"),
+    ],
+    ids=["heading", "quote", "caption"],
+)
+def test_block_fields_longer_than_the_admin_allows_are_refused(tree, tmp_path, body, reason):
+    """The admin could not save such a page again, so the import names the line instead of storing it."""
+    from PIL import Image as PILImage
+
+    root = tmp_path / "content"
+    (root / "stories" / "images").mkdir(parents=True)
+    PILImage.new("RGB", (40, 30), "#0b4f8a").save(root / "stories" / "images" / "a.jpg")
+    (root / "stories" / "_index.md").write_text("---\ntitle: 故事\n---\n", encoding="utf-8")
+    (root / "stories" / "long.md").write_text(
+        f"---\ntitle: 太长\ndate: 2023-03-01\nsummary: 摘要\n---\n\n{body}\n", encoding="utf-8"
+    )
+    report, _ = run_import(root)
+    assert not report.ok
+    problem = report.rejected[0]
+    assert problem.path == "stories/long.md" and problem.line == 7 and reason in problem.message

@@ -136,6 +136,9 @@ class BodyParser:
     def image(self, match: re.Match, line: int) -> dict:
         alt, path, title = match.group(1).strip(), match.group(2), (match.group(3) or "").replace('\\"', '"')
         caption, _, credit = title.partition(TITLE_SEPARATOR)
+        check_length("图片说明", caption.strip(), 255, line)
+        check_length("图片来源", credit.strip(), 120, line)
+        check_length("替代文字", alt, 255, line)
         ref = ImageRef(path, alt, caption.strip(), credit.strip(), line)
         self.out.images.append(ref)
         return {"image": ref, "caption": ref.caption, "credit": ref.credit}
@@ -171,6 +174,7 @@ class BodyParser:
                     )
                 if not heading.group(2):
                     raise FileRejected("标题是空的", line=self.line_no(i))
+                check_length("小标题", heading.group(2), 120, self.line_no(i))
                 self.out.blocks.append(("heading", {"text": heading.group(2), "level": "h2" if level == 2 else "h3"}))
                 i += 1
                 continue
@@ -221,6 +225,9 @@ class BodyParser:
             raise FileRejected("引语是空的", line=line)
         if re.search(r"[*_`\[\]<]", quote):
             self.out.warnings.append((line, "引语按纯文本显示，其中的 Markdown 标记不会生效"))
+        check_length("引语", quote, 600, line)
+        check_length("说话人", who.strip(), 120, line)
+        check_length("说话人的身份", role.strip(), 120, line)
         return {"quote": quote, "attribution": who.strip(), "role": role.strip()}
 
     def directive(self, i: int) -> int:
@@ -262,6 +269,7 @@ class BodyParser:
             html = self.rich_text(text.lstrip("\n"), body_line + len(text) - len(text.lstrip("\n")))
             if not html.strip():
                 raise FileRejected("::: callout 里没有内容", line=self.line_no(start))
+            check_length("提示框标题", title.strip(), 80, self.line_no(start))
             self.out.blocks.append(("callout", {"tone": tone or "info", "title": title.strip(), "body": html}))
         elif kind == "gallery":
             items = []
@@ -274,10 +282,19 @@ class BodyParser:
                 items.append(self.image(match, body_line + k))
             if len(items) < 2:
                 raise FileRejected("组图至少要两张图片", line=self.line_no(start))
+            if len(items) > 12:
+                raise FileRejected("组图最多 12 张图片", line=self.line_no(start))
+            check_length("组图标题", args, 120, self.line_no(start))
             self.out.blocks.append(("gallery", {"title": args, "images": items}))
         else:
             raise FileRejected(f"不认识的区块 ::: {kind}（可用 figure、callout、gallery）", line=self.line_no(start))
         return i + 1
+
+
+def check_length(what: str, value: str, limit: int, line: int | None):
+    """The limits of the block fields, so the admin can save what the import stored."""
+    if len(value) > limit:
+        raise FileRejected(f"{what}太长了：{len(value)} 个字，最多 {limit} 个", line=line)
 
 
 def _strip_code_spans(text: str) -> str:

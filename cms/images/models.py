@@ -17,6 +17,35 @@ class CustomImage(AbstractImage):
     def alt_text(self) -> str:
         return self.description or ""
 
+    def save(self, *args, **kwargs):
+        self.strip_exif()
+        super().save(*args, **kwargs)
+
+    def strip_exif(self):
+        """Remove GPS and other EXIF from a new or replaced file, before Wagtail makes any rendition."""
+        from django.core.files.base import ContentFile
+
+        from .exif import without_exif
+
+        if not self.file or getattr(self.file, "_committed", True) and self.pk and not self._file_changed():
+            return
+        self.file.seek(0)
+        data = self.file.read()
+        cleaned = without_exif(data)
+        if cleaned is None:
+            self.file.seek(0)
+            return
+        name = self.file.name.rsplit("/", 1)[-1]
+        if getattr(self.file, "_committed", False) and self.file.name:
+            self.file.storage.delete(self.file.name)  # the stored copy still has the location in it
+        self.file = ContentFile(cleaned, name=name)
+        self.file_size = len(cleaned)
+        self.file_hash = ""
+
+    def _file_changed(self) -> bool:
+        old = type(self).objects.filter(pk=self.pk).values_list("file", flat=True).first()
+        return old != self.file.name
+
     class Meta(AbstractImage.Meta):
         verbose_name = "图片"
         verbose_name_plural = "图片"

@@ -43,7 +43,7 @@ INSTALLED_APPS = [
 
 # Background tasks (static builds, Wagtail's own tasks): stored in the database and run by
 # `manage.py db_worker`, which `make run` starts. Tests run them immediately.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
