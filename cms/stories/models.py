@@ -365,21 +365,56 @@ class StoryPage(BasePage):
         return picks
 
     @classmethod
-    def bulk_related(cls, pages: list[Page], live_ids: set[int]) -> dict[int, list[int]]:
-        """related_stories() for many stories at once, as ids: the same choice in a few queries."""
-        ids = [p.pk for p in pages]
-        street_of = dict(StoryPage.objects.filter(pk__in=ids).values_list("pk", "street_id"))
+    def live_index(cls, state: dict | None = None) -> dict:
+        """Dates, streets, tags and editors' picks of every live story, read once per build.
+
+        Queries filter by joins, not by lists of thousands of ids, which Django prepares one by one.
+        """
+        if state is not None and "stories.index" in state:
+            return state["stories.index"]
         live = {
             pk: (date, street_id)
             for pk, date, street_id in story_listing_queryset().values_list("pk", "date", "street_id")
         }
         tags_of: dict[int, list[int]] = {}
-        members: dict[tuple, list[int]] = {}
-        for story_id, tag_id in StoryPageTag.objects.filter(content_object_id__in=live).values_list(
-            "content_object_id", "tag_id"
+        tag_names: dict[int, list[str]] = {}
+        for story_id, tag_id, name in StoryPageTag.objects.filter(content_object__live=True).values_list(
+            "content_object_id", "tag_id", "tag__name"
         ):
-            tags_of.setdefault(story_id, []).append(tag_id)
-            members.setdefault(("tag", tag_id), []).append(story_id)
+            if story_id in live:
+                tags_of.setdefault(story_id, []).append(tag_id)
+                tag_names.setdefault(story_id, []).append(name)
+        picks: dict[int, list[int]] = {}
+        for page_id, related_id in (
+            StoryRelatedPage.objects.filter(page__live=True)
+            .order_by("sort_order")
+            .values_list("page_id", "related_page_id")
+        ):
+            picks.setdefault(page_id, []).append(related_id)
+        index = {"live": live, "tags_of": tags_of, "tag_names": tag_names, "picks": picks}
+        if state is not None:
+            state["stories.index"] = index
+        return index
+
+    @classmethod
+    def bulk_related(cls, pages: list[Page], live_ids: set[int], state: dict | None = None) -> dict[int, list[int]]:
+        """related_stories() for many stories at once, as ids: the same choice in a few queries."""
+        index = cls.live_index(state)
+        live, tags_of, picks = index["live"], index["tags_of"], index["picks"]
+        missing = [p.pk for p in pages if p.pk not in live]
+        street_of = {pk: street for pk, (_date, street) in live.items()}
+        if missing:  # drafts being previewed or prepared: not in the live index
+            street_of.update(StoryPage.objects.filter(pk__in=missing).values_list("pk", "street_id"))
+            for page_id, related_id in (
+                StoryRelatedPage.objects.filter(page_id__in=missing)
+                .order_by("sort_order")
+                .values_list("page_id", "related_page_id")
+            ):
+                picks = {**picks, page_id: [*picks.get(page_id, []), related_id]}
+        members: dict[tuple, list[int]] = {}
+        for story_id, tag_ids in tags_of.items():
+            for tag_id in tag_ids:
+                members.setdefault(("tag", tag_id), []).append(story_id)
         for pk, (_date, street_id) in live.items():
             if street_id:
                 members.setdefault(("street", street_id), []).append(pk)
@@ -390,13 +425,6 @@ class StoryPage(BasePage):
         for group in members.values():
             group.sort(key=key)  # oldest first
         group_keys = {name: [key(i) for i in group] for name, group in members.items()}
-        picks: dict[int, list[int]] = {}
-        for page_id, related_id in (
-            StoryRelatedPage.objects.filter(page_id__in=ids)
-            .order_by("sort_order")
-            .values_list("page_id", "related_page_id")
-        ):
-            picks.setdefault(page_id, []).append(related_id)
         out = {}
         for page in pages:
             chosen = [i for i in picks.get(page.pk, []) if i in live_ids][:3]
@@ -417,18 +445,13 @@ class StoryPage(BasePage):
     @classmethod
     def static_signatures_bulk(cls, pages: list[Page], versions: dict[int, object], state: dict) -> dict[int, object]:
         """What each story's page depends on, for many stories in a handful of queries."""
-        ids = [p.pk for p in pages]
-        related = cls.bulk_related(pages, set(versions))
+        related = cls.bulk_related(pages, set(versions), state)
         state["stories.related"] = related
-        street_of = dict(StoryPage.objects.filter(pk__in=ids).values_list("pk", "street_id"))
-        tag_names: dict[int, list[str]] = {}
-        for story_id, name in StoryPageTag.objects.filter(content_object_id__in=ids).values_list(
-            "content_object_id", "tag__name"
-        ):
-            tag_names.setdefault(story_id, []).append(name)
+        index = cls.live_index(state)
+        live, tag_names = index["live"], index["tag_names"]
         people: dict[int, list] = {}
         for page_id, *person in (
-            StoryPerson.objects.filter(page_id__in=ids)
+            StoryPerson.objects.filter(page__live=True)
             .order_by("sort_order")
             .values_list("page_id", "person__pk", "person__name", "person__role", "person__organisation")
         ):
@@ -437,7 +460,7 @@ class StoryPage(BasePage):
         return {
             page.pk: (
                 versions.get(page.pk),
-                streets.get(street_of.get(page.pk)),
+                streets.get(live.get(page.pk, (None, None))[1]),
                 sorted(tag_names.get(page.pk, [])),
                 people.get(page.pk, []),
                 [(i, versions.get(i)) for i in related[page.pk]],
@@ -458,7 +481,7 @@ class StoryPage(BasePage):
         related = state.get("stories.related")
         if related is None or any(p.pk not in related for p in pages):
             live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
-            related = cls.bulk_related(pages, live_ids)
+            related = cls.bulk_related(pages, live_ids, state)
         wanted = {i for page in pages for i in related.get(page.pk, [])}
         cards = story_listing_queryset().in_bulk(wanted)
         others = wanted - cards.keys()
