@@ -115,7 +115,7 @@ def compress_data(data: bytes, suffix: str, best: bool = False) -> list[tuple[st
     if suffix not in COMPRESSIBLE or len(data) < 256:
         return []
     out = []
-    gz = gzip.compress(data, compresslevel=9, mtime=0)
+    gz = gzip.compress(data, compresslevel=9 if len(data) < 65536 else 6, mtime=0)
     if len(gz) < len(data):
         out.append((".gz", gz))
     br = brotli.compress(data, quality=11 if best else 7)

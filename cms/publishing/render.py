@@ -147,15 +147,18 @@ class Renderer:
             ).encode()
         if route.subpath == "api-index":
             light = self.light_pages(set(self.api_ids))
-            items = [api_summary(light[pk]) for pk in sorted(self.api_ids) if pk in light]
+            base = settings.PUBLIC_BASE_URL
+            items = [api_summary(light[pk], base) for pk in sorted(self.api_ids) if pk in light]
+            # Compact: the index of a large site is hundreds of kilobytes and rebuilt on every publish.
             return json.dumps(
-                {"meta": {"total_count": len(items)}, "items": items}, ensure_ascii=False, indent=1, sort_keys=True
+                {"meta": {"total_count": len(items)}, "items": items}, ensure_ascii=False, separators=(",", ":")
             ).encode()
         raise RenderError(f"未知的特殊文件 {route.url}")
 
 
-def api_summary(page) -> dict:
+def api_summary(page, base: str | None = None) -> dict:
     """A page's entry in the API index, from a model instance or a light row (see Renderer.light_pages)."""
+    base = base or settings.PUBLIC_BASE_URL
     if isinstance(page, dict):
         model = ContentType.objects.get_for_id(page["content_type_id"]).model_class()
         pk, title, slug, path, first = page["pk"], page["title"], page["slug"], page["path"], page["first_published_at"]
@@ -169,8 +172,8 @@ def api_summary(page) -> dict:
         "meta": {
             "type": f"{model._meta.app_label}.{model.__name__}",
             "slug": slug,
-            "html_url": settings.PUBLIC_BASE_URL + path,
-            "detail_url": f"{settings.PUBLIC_BASE_URL}/api/v2/pages/{pk}.json",
+            "html_url": base + path,
+            "detail_url": f"{base}/api/v2/pages/{pk}.json",
             "first_published_at": first.isoformat() if first else None,
         },
     }
