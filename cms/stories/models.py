@@ -174,9 +174,6 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
         return story_feed_response(self, self.stories().prefetch_related("tagged_items__tag")[:30])
 
     # -- the static build's interface ----------------------------------------------------------
-    def get_static_routes(self) -> list[str]:
-        return list(self.static_signatures({}).keys())
-
     def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
         """Every route of the listing, with the ids and versions of what it shows."""
         per_page = settings.STORIES_PER_PAGE
@@ -512,7 +509,3 @@ class StoryPage(BasePage):
             data["image"] = settings.PUBLIC_BASE_URL + rendition.url
         # Escape "<" so a title can never close the script element.
         return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-
-    def get_listing_pages(self) -> list[Page]:
-        site = self.get_site()
-        return [*super().get_listing_pages(), *([site.root_page.specific] if site else [])]

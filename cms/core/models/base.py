@@ -123,16 +123,10 @@ class BasePage(ListingFieldsMixin, SocialFieldsMixin, Page):
     def meta_description(self) -> str:
         return self.search_description or self.display_listing_summary or self.title
 
-    # -- the static build's interface ----------------------------------------------------------
-    def get_static_routes(self) -> list[str]:
-        """Sub-paths (relative to the page's URL, "" for the page itself) the static site must hold."""
-        return [""]
-
-    def get_listing_pages(self) -> list[Page]:
-        """Pages whose output shows this page, so a change here must render them again."""
-        parent = self.get_parent()
-        return [parent.specific] if parent and parent.depth > 1 else []
-
+    # -- the static build ------------------------------------------------------------------------
+    # Page types publish through the interface described in docs/publishing.md (static_signatures,
+    # static_signatures_bulk, build_queryset, prepare_build); a page without them is one file whose
+    # content depends on its own live revision.
     def public_path(self) -> str | None:
         """The path of the page on its site ("/stories/…/"), or None when it is not routable."""
         parts = self.get_url_parts()
