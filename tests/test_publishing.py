@@ -266,6 +266,7 @@ def test_the_page_editor_says_whether_the_static_site_shows_the_latest_version(
     assert "静态网站：已显示最新发布的版本" in html
     releases = client.get("/admin/releases/").content.decode()
     assert Release.objects.first().name in releases
+    assert client.get("/admin/releases/new/").status_code in (302, 403), "releases are made by builds only"
 
 
 def test_deleting_a_story_and_renaming_a_tag_update_the_site(stories, site_dir):

@@ -354,6 +354,7 @@ class Builder:
 
     def refresh_search(self, live: Path, files: dict, live_release: Release):
         """A copy of the live release (hard links) with a fresh search index, swapped in when ready."""
+        started = time.monotonic()
         name = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
         release = Release.objects.create(
             name=name, reason=f"更新搜索索引（{live_release.name}）", content_of=live_release
@@ -385,6 +386,7 @@ class Builder:
         release.status = Release.STATUS_LIVE
         release.finished_at = timezone.now()
         release.pages, release.files, release.bytes = live_release.pages, live_release.files, live_release.bytes
+        release.seconds = time.monotonic() - started
         release.save()
         PageState.objects.filter(release=live_release).update(release=release)
 

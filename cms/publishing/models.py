@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.db import models
 
 
@@ -45,6 +46,10 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_status_display()}）"
+
+    @admin.display(description="用时")
+    def duration(self) -> str:
+        return f"{self.seconds:.2f} 秒"
 
 
 class PageState(models.Model):

@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
 from .models import PageState, Release
 
@@ -38,20 +40,44 @@ def show_static_status(request, page):
         getattr(messages, level)(request, text)
 
 
+class ReadOnlyPolicy(ModelPermissionPolicy):
+    """Releases are made by builds, never by hand: editors can look, not add, change or delete."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and user.is_active and user.is_staff
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
 class ReleaseViewSet(ModelViewSet):
     model = Release
     icon = "upload"
     menu_label = "静态网站发布"
     menu_order = 900
     add_to_admin_menu = True
-    list_display = ["name", "status", "reason", "rendered", "files", "seconds", "started_at"]
+    list_display = ["name", "status", "reason", "rendered", "files", "duration", "started_at"]
     list_filter = ["status"]
-    form_fields = []
+    form_fields = ["reason"]
     inspect_view_enabled = True
-    exclude_form_fields = []
+    inspect_view_fields = [
+        "name",
+        "status",
+        "reason",
+        "full",
+        "started_at",
+        "finished_at",
+        "pages",
+        "files",
+        "rendered",
+        "bytes",
+        "seconds",
+        "report",
+    ]
+    copy_view_enabled = False
 
-    def get_add_url(self):  # releases are made by builds, never by hand
-        return None
+
+register_permission_policy(Release, ReadOnlyPolicy(Release))
 
 
 @hooks.register("register_admin_viewset")
