@@ -65,14 +65,13 @@ class HomePage(BasePage):
         from cms.stories.models import story_listing_queryset  # home lists stories; stories never import home
 
         context = super().get_context(request, *args, **kwargs)
-        chosen_ids = [link.featured_page_id for link in self.featured_pages.all()]
-        if chosen_ids:
-            found = {p.pk: p for p in Page.objects.filter(pk__in=chosen_ids).live().public().specific()}
-            featured = [found[i] for i in chosen_ids if i in found]
-        else:
-            featured = list(story_listing_queryset().filter(featured=True)[:3])
-        latest = story_listing_queryset().exclude(pk__in=[p.pk for p in featured])[: self.latest_count]
-        context["featured"] = featured
-        context["latest"] = list(latest)
+        # The same choice as static_signatures, so the page and what the build thinks it shows never drift.
+        featured_ids, latest_ids = self.featured_and_latest_ids()
+        cards = story_listing_queryset().in_bulk([*featured_ids, *latest_ids])
+        others = [i for i in featured_ids if i not in cards]
+        if others:
+            cards.update((p.pk, p) for p in Page.objects.filter(pk__in=others).specific())
+        context["featured"] = [cards[i] for i in featured_ids if i in cards]
+        context["latest"] = [cards[i] for i in latest_ids if i in cards]
         context["sections"] = [p.specific for p in self.get_children().live().public().in_menu().specific(defer=True)]
         return context
