@@ -96,3 +96,84 @@ def make_story(
     else:
         story.unpublish()
     return story
+
+
+def make_playbook(home, chapters=3, publish=True):
+    """A playbook with `chapters` chapters, each with steps, a checklist, a pitfall and a case."""
+    from cms.playbook.models import PlaybookChapterPage, PlaybookPage
+
+    playbook = home.add_child(
+        instance=PlaybookPage(title="政策手册", slug="playbook", intro="写给想启动项目的街道。", show_in_menus=True)
+    )
+    playbook.save_revision().publish()
+    street = Street.objects.first() or make_street()
+    made = []
+    for n in range(1, chapters + 1):
+        chapter = PlaybookChapterPage(
+            title=f"第{n}章的标题",
+            slug=f"chapter-{n}",
+            summary=f"第{n}章的摘要。",
+            purpose=f"第{n}章的目的。\n\n第二段目的。",
+            steps=[
+                (
+                    "step",
+                    {"title": f"第{n}章第一步", "who": "街道党群工作部门", "time": "约2周（参考值）",
+                     "cost": "无需专项经费", "needs": "站点名单", "detail": "说明第一段。\n\n说明第二段。"},
+                ),
+                (
+                    "step",
+                    {"title": f"第{n}章第二步", "who": "社区书记", "time": "1天", "cost": "无", "needs": "会议室",
+                     "detail": ""},
+                ),
+            ],
+            checklist=[("item", f"第{n}章清单一"), ("item", f"第{n}章清单二")],
+            pitfalls=[("pitfall", {"title": "小哥没有时间", "detail": "按工作时长调查排班。"})],
+            cases=[("case", {"street": street, "text": "回龙观街道的做法。", "figures": [], "stories": []})],
+            change_note="首次发布",
+            change_kind="major",
+        )  # fmt: skip
+        playbook.add_child(instance=chapter)
+        if publish:
+            chapter.save_revision().publish()
+        made.append(chapter)
+    return playbook, made
+
+
+def make_model(home, streets=()):
+    """A model page with a hub and two components, the first run by the given streets."""
+    from cms.governance.models import ComponentAdoption, ComponentPage, ModelIndexPage
+
+    model = home.add_child(
+        instance=ModelIndexPage(title="治理模式", slug="model", intro="一个联动机制连起 n 个组件。", show_in_menus=True)
+    )
+    model.save_revision().publish()
+    made = []
+    for n, (title, role) in enumerate(
+        [("社区治理联动微信群", "hub"), ("骑士驿站", "component"), ("副楼长", "component")]
+    ):
+        component = ComponentPage(
+            title=title,
+            short_name=title[:6],
+            role=role,
+            summary=f"{title}是什么。",
+            problem="它解决的问题。",
+            who_runs="街道党群工作部门",
+            needs_people="一名联络人",
+            needs_space="无",
+            needs_money="无需专项经费",
+            measures=[("item", "上报问题数")],
+            risks=[("item", "流于形式")],
+        )
+        if n == 0:
+            for street in streets:
+                component.adoptions.add(
+                    ComponentAdoption(street=street, stage="running", since="2022年", runner="街道", note="在运行。")
+                )
+        if n == 2 and streets:
+            component.adoptions.add(
+                ComponentAdoption(street=streets[0], stage="planned", runner="街道", note="计划中。")
+            )
+        model.add_child(instance=component)
+        component.save_revision().publish()
+        made.append(component)
+    return model, made

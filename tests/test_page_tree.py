@@ -3,11 +3,17 @@
 import pytest
 from wagtail.models import Page
 
+from cms.governance.models import ComponentPage, ModelIndexPage
 from cms.home.models import HomePage
+from cms.playbook.models import PlaybookChapterPage, PlaybookPage
 from cms.stories.models import StoryIndexPage, StoryPage
 
 TREE = {
-    HomePage: {"parents": {Page}, "children": {StoryIndexPage}},
+    HomePage: {"parents": {Page}, "children": {StoryIndexPage, PlaybookPage, ModelIndexPage}},
+    PlaybookPage: {"parents": {HomePage}, "children": {PlaybookChapterPage}},
+    PlaybookChapterPage: {"parents": {PlaybookPage}, "children": set()},
+    ModelIndexPage: {"parents": {HomePage}, "children": {ComponentPage}},
+    ComponentPage: {"parents": {ModelIndexPage}, "children": set()},
     StoryIndexPage: {"parents": {HomePage}, "children": {StoryPage}},
     StoryPage: {"parents": {StoryIndexPage}, "children": set()},
 }
@@ -35,3 +41,5 @@ def test_every_page_type_describes_itself(model):
 def test_singletons():
     assert HomePage.max_count == 1
     assert StoryIndexPage.max_count == 1
+    assert PlaybookPage.max_count == 1
+    assert ModelIndexPage.max_count == 1

@@ -52,6 +52,11 @@ def emit(schema: Schema, values: dict, indent: str = "") -> list[str]:
         elif f.kind == "image":
             lines.append(f"{indent}{f.name}:")
             lines += [f"{indent}  {k}: {scalar(v)}" for k, v in value.items() if v]
+        elif f.kind == "records":
+            lines.append(f"{indent}{f.name}:")
+            for record in value:
+                sub = emit(f.item, record, indent + "    ")
+                lines += [f"{indent}  - " + sub[0].lstrip(), *sub[1:]]
         elif f.kind == "date":
             lines.append(f"{indent}{f.name}: {value.isoformat()}")
         else:
@@ -68,6 +73,9 @@ class Exporter:
         self.out = Path(out)
         self.keys = dict(ContentSource.objects.filter(kind="page").values_list("object_id", "key"))
         self.image_keys = dict(ContentSource.objects.filter(kind="image").values_list("object_id", "key"))
+        self.document_keys = dict(ContentSource.objects.filter(kind="document").values_list("object_id", "key"))
+        self.documents_to_copy: dict[str, object] = {}
+        self.order: dict[int, int] = {}
         self.page_paths: dict[int, str] = {}
         self.images_to_copy: dict[str, object] = {}
         self.written: list[str] = []
@@ -90,8 +98,9 @@ class Exporter:
                     continue
                 self.page_paths[index.pk] = f"{folder}/_index.md"
                 children = list(apps.get_model(section.child_model).objects.child_of(index).order_by("path"))
-                for child in children:
+                for n, child in enumerate(children, 1):
                     self.page_paths[child.pk] = self.keys.get(child.pk) or f"{folder}/{child.slug}.md"
+                    self.order[child.pk] = n
                 sections.append((folder, section, index, children))
         self.export_site(home)
         self.export_snippets()
@@ -99,7 +108,7 @@ class Exporter:
             self.export_page(index, f"{folder}/_index.md", section.index_schema, folder)
             for child in children:
                 self.export_page(child, self.page_paths[child.pk], section.child_schema, None)
-        for rel, image in sorted(self.images_to_copy.items()):
+        for rel, image in sorted([*self.images_to_copy.items(), *self.documents_to_copy.items()]):
             target = self.out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             with image.open_file() as src, open(target, "wb") as dst:
@@ -153,7 +162,7 @@ class Exporter:
         values = {f.name: getattr(page, f.name, None) for f in schema.fields}
         values["slug"] = page.slug if page.slug != default_slug else None
         body = ""
-        if schema.body == "markdown":
+        if schema.body == "markdown" and hasattr(page, "tags"):
             values["street"] = page.street.slug if page.street_id else None
             values["tags"] = sorted(t.name for t in page.tags.all())
             values["people"] = [link.person.slug for link in page.featured_people.all()]
@@ -170,6 +179,8 @@ class Exporter:
                     "caption": page.hero_caption,
                     "credit": page.hero_credit,
                 }
+        if schema.body == "markdown":
+            self.structured_values(page, rel, values)
             body = blocks_to_markdown(
                 page.body,
                 page_path=lambda pk: self.relative(rel, self.page_paths[pk]) if pk in self.page_paths else None,
@@ -180,6 +191,58 @@ class Exporter:
             body = text.strip() + "\n" if text.strip() else ""
         front = "\n".join(emit(schema, values))
         self.write(rel, f"---\n{front}\n---\n" + (f"\n{body}" if body else ""))
+
+    def document_rel(self, document, page_rel: str) -> str:
+        key = self.document_keys.get(document.pk)
+        if key is None:
+            key = f"{page_rel.split('/')[0]}/templates/{document.pk}-{Path(document.file.name).name}"
+            self.document_keys[document.pk] = key
+        self.documents_to_copy[key] = document
+        return key
+
+    def structured_values(self, page, rel: str, values: dict):
+        """Playbook chapters and model components: order, steps, checklists, cases, adoptions, links."""
+
+        def link(target_id) -> str | None:
+            pk = getattr(target_id, "pk", target_id)
+            return self.relative(rel, self.page_paths[pk]) if pk in self.page_paths else None
+
+        def items(stream) -> list:
+            return [b.value for b in stream]
+
+        if page.pk in self.order:
+            values["order"] = self.order[page.pk]
+        for name in ("checklist", "measures", "risks"):
+            if hasattr(page, name):
+                values[name] = items(getattr(page, name))
+        if hasattr(page, "steps"):
+            values["steps"] = [dict(v) for v in items(page.steps)]
+            values["pitfalls"] = [dict(v) for v in items(page.pitfalls)]
+            values["cases"] = [
+                {
+                    "street": v["street"].slug if v["street"] else "",
+                    "text": v["text"],
+                    "figures": [{k: fig[k] for k in ("value", "unit", "label")} for fig in v["figures"]],
+                    "stories": [x for x in (link(p) for p in v["stories"] if p) if x],
+                }
+                for v in items(page.cases)
+            ]
+            values["templates"] = [
+                {
+                    "file": self.relative(rel, self.document_rel(v["document"], rel)),
+                    "title": v["title"],
+                    "description": v["description"],
+                }
+                for v in items(page.templates)
+                if v["document"]
+            ]
+        if hasattr(page, "adoptions"):
+            values["stories"] = [x for x in (link(p) for p in items(page.stories) if p) if x]
+            values["playbook"] = link(page.playbook_chapter_id) if page.playbook_chapter_id else None
+            values["adoptions"] = [
+                {"street": a.street.slug, "stage": a.stage, "since": a.since, "runner": a.runner, "note": a.note}
+                for a in page.adoptions.all()
+            ]
 
 
 def run_export(out: Path) -> list[str]:

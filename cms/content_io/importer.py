@@ -38,6 +38,8 @@ SETTINGS_KEY = "site.yaml#settings"
 DATA_FILES = {"site.yaml", "streets.yaml", "people.yaml"}
 IGNORED_ROOT_FILES = {"README.md", "LICENSE", "LICENSE.md"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+DOCUMENT_SUFFIXES = {".csv", ".docx", ".odt", ".ods", ".pdf", ".txt", ".xlsx"}  # also WAGTAILDOCS_EXTENSIONS
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
 
@@ -63,6 +65,14 @@ class ImageItem:
 
 
 @dataclass
+class DocumentItem:
+    key: str  # path inside content/
+    data: bytes
+    digest: str
+    title: str = ""
+
+
+@dataclass
 class PageItem:
     key: str
     model: type
@@ -75,6 +85,8 @@ class PageItem:
     hero_key: str | None = None
     related_keys: list[str] = field(default_factory=list)
     body_image_keys: list[str] = field(default_factory=list)
+    refs: dict[str, str] = field(default_factory=dict)  # path written in a structured field → page key
+    document_keys: dict[str, str] = field(default_factory=dict)  # path written in templates → document key
 
 
 @dataclass
@@ -116,9 +128,11 @@ class Importer:
         self.report = Report()
         self.pages: dict[str, PageItem] = {}
         self.images: dict[str, ImageItem] = {}
+        self.documents: dict[str, DocumentItem] = {}
         self.snippets: list[SnippetItem] = []
         self.settings_item: SnippetItem | None = None
         self.adopted: set[str] = set()
+        self.document_ids: dict[str, int] = {}
 
     # == validation ===============================================================================
     def problem(self, path: str, message: str, line: int | None = None, field_name: str | None = None):
@@ -312,7 +326,7 @@ class Importer:
             except FileRejected as exc:
                 self.problem(source.path, exc.message, exc.line, exc.field)
                 return
-            if not item.body.blocks:
+            if not item.body.blocks and schema.body_required:
                 self.problem(source.path, "正文是空的", source.body_line)
                 return
             for line, message in item.body.warnings:
@@ -342,7 +356,14 @@ class Importer:
             item.related_keys.append(
                 self.page_key(base_dir, target, source.path, source.lines.get("related"), "related")
             )
+        for name, target in structured_refs(cleaned):
+            item.refs[target] = self.page_key(base_dir, target, source.path, source.lines.get(name), name)
+        for n, template in enumerate(cleaned.get("templates", []), 1):
+            item.document_keys[template["file"]] = self.document_key(
+                base_dir, template["file"], source.path, source.lines.get("templates"), f"templates[{n}].file"
+            )
         image_digests = [self.images[k].digest for k in [item.hero_key, *item.body_image_keys] if k in self.images]
+        image_digests += [self.documents[k].digest for k in item.document_keys.values() if k in self.documents]
         item.digest = digest(source.front, source.body, image_digests, item.links)
         self.pages[source.path] = item
 
@@ -397,6 +418,39 @@ class Importer:
         self.images[key] = ImageItem(key, data, hashlib.sha256(data).hexdigest())
         return key
 
+    def document_key(self, base_dir, ref, path, line, field_name) -> str:
+        def fail(message):
+            self.problem(path, message, line, field_name)
+            return ""
+
+        if SCHEME.match(ref) or ref.startswith(("/", "//")) or "\\" in ref or os.path.isabs(ref):
+            return fail(f"文档 {ref[:60]} 要写成相对于本文件的路径，如 templates/form.csv")
+        key = posixpath.normpath(posixpath.join(base_dir, ref))
+        if key.startswith("../") or key == "..":
+            return fail(f"文档 {ref} 在 content/ 以外")
+        if key in self.documents:
+            return key
+        walk = self.root
+        for part in key.split("/"):
+            walk = walk / part
+            if walk.is_symlink():
+                return fail(f"文档 {ref} 是符号链接（或在符号链接的文件夹里）：请放入真实的文件")
+        full = self.root / key
+        if not full.is_file():
+            return fail(f"找不到文档文件 {ref}")
+        if full.suffix.lower() not in DOCUMENT_SUFFIXES:
+            return fail(f"文档 {ref} 的格式不受支持（可用：{'、'.join(sorted(s[1:] for s in DOCUMENT_SUFFIXES))}）")
+        data = full.read_bytes()
+        if len(data) > MAX_DOCUMENT_BYTES:
+            return fail(f"文档 {ref} 太大（{len(data) // 1024} KB，上限 {MAX_DOCUMENT_BYTES // 1024 // 1024} MB）")
+        if full.suffix.lower() in (".csv", ".txt"):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return fail(f"文档 {ref} 不是 UTF-8 编码的文本：请另存为 UTF-8")
+        self.documents[key] = DocumentItem(key, data, hashlib.sha256(data).hexdigest())
+        return key
+
     def check_cross_references(self):
         street_slugs = {s.slug for s in self.snippets if s.kind == "street"} | set(
             Street.objects.values_list("slug", flat=True)
@@ -418,6 +472,17 @@ class Importer:
             street = item.fields.get("street")
             if street and street not in street_slugs:
                 self.problem(item.key, f"没有网址名为 “{street}” 的街道（在 streets.yaml 里添加）", field_name="street")
+            for name in ("cases", "adoptions"):
+                for n, record in enumerate(item.fields.get(name, []), 1):
+                    if record["street"] not in street_slugs:
+                        self.problem(
+                            item.key,
+                            f"没有网址名为 “{record['street']}” 的街道（在 streets.yaml 里添加）",
+                            field_name=f"{name}[{n}].street",
+                        )
+            for target, key in item.refs.items():
+                if key and key not in self.pages and not ContentSource.objects.filter(key=key, kind="page").exists():
+                    self.problem(item.key, f"链接到不存在的页面 {target}", field_name=ref_field(item.fields, target))
             for slug in item.fields.get("people", []):
                 consent = people[slug].fields.get("consent_on_record", False) if slug in people else db_people.get(slug)
                 if consent is None:
@@ -433,6 +498,22 @@ class Importer:
                         f"链接到不存在的页面 {key}",
                         field_name="related" if key in item.related_keys else None,
                     )
+        orders: dict[tuple, str] = {}
+        hubs: dict[str, str] = {}
+        for item in self.pages.values():
+            if "order" in item.fields:
+                other = orders.get((item.parent_key, item.fields["order"]))
+                if other:
+                    self.problem(
+                        item.key,
+                        f"order {item.fields['order']} 与 {other} 重复：同一栏目里每个序号只用一次",
+                        field_name="order",
+                    )
+                orders[(item.parent_key, item.fields["order"])] = item.key
+            if item.fields.get("role") == "hub":
+                if item.parent_key in hubs:
+                    self.problem(item.key, f"只能有一个 role: hub（{hubs[item.parent_key]} 已是）", field_name="role")
+                hubs.setdefault(item.parent_key, item.key)
         self.check_slugs_against_database()
 
     def check_slugs_against_database(self):
@@ -466,7 +547,7 @@ class Importer:
                 plan[item.key] = "updated"
             else:
                 plan[item.key] = "unchanged"
-        for key, item in self.images.items():
+        for key, item in [*self.images.items(), *self.documents.items()]:
             plan[key] = (
                 "created" if key not in existing else ("updated" if existing[key] != item.digest else "unchanged")
             )
@@ -481,12 +562,59 @@ class Importer:
         plan = self.plan()
         self.write_snippets(sources, plan)
         image_ids = self.write_images(sources, plan)
+        self.document_ids = self.write_documents(sources, plan)
         page_ids = self.ensure_pages(sources)
         total = len(self.pages)
         for n, item in enumerate(self.pages.values(), 1):
             self.progress(n, total)
             self.write_page(item, sources, plan, page_ids, image_ids)
+        self.order_pages(page_ids)
         return self.report
+
+    def write_documents(self, sources, plan) -> dict[str, int]:
+        from cms.documents.models import CustomDocument
+
+        ids = {}
+        titles = {}
+        for item in self.pages.values():
+            for template in item.fields.get("templates", []):
+                titles.setdefault(item.document_keys.get(template["file"]), template["title"])
+        for key, item in self.documents.items():
+            source = sources.get(key)
+            document = CustomDocument.objects.filter(pk=source.object_id).first() if source else None
+            title = (titles.get(key) or Path(key).stem)[:255]
+            if document is not None and plan[key] == "unchanged" and document.title == title:
+                ids[key] = document.pk
+                self.record(key, "unchanged")
+                continue
+            if document is None:
+                document = CustomDocument(title=title)
+            if plan[key] != "unchanged" or document.pk is None:
+                document.file.save(Path(key).name, ContentFile(item.data), save=False)
+                document.file_size = len(item.data)
+                document.file_hash = hashlib.sha1(item.data, usedforsecurity=False).hexdigest()
+            document.title = title
+            document.save()
+            ids[key] = document.pk
+            self.record(key, "created" if source is None else "updated")
+            self.save_source(sources, key, "document", document.pk, item.digest)
+        return ids
+
+    def order_pages(self, page_ids: dict[str, int]):
+        """Put the children of each section in the order their files give (`order`), moving only if needed."""
+        by_parent: dict[str, dict[int, int]] = {}
+        for item in self.pages.values():
+            if "order" in item.fields and item.parent_key in page_ids:
+                by_parent.setdefault(item.parent_key, {})[page_ids[item.key]] = item.fields["order"]
+        for parent_key, order in by_parent.items():
+            parent = Page.objects.get(pk=page_ids[parent_key])
+            children = list(parent.get_children().order_by("path").values_list("pk", flat=True))
+            known_last = 1 + max(order.values())
+            wanted = sorted(children, key=lambda pk: (order.get(pk, known_last), children.index(pk)))
+            if wanted == children:
+                continue
+            for pk in wanted:
+                Page.objects.get(pk=pk).move(Page.objects.get(pk=parent.pk), pos="last-child")
 
     def save_source(self, sources, key, kind, object_id, item_digest):
         source = sources.get(key)
@@ -635,12 +763,18 @@ class Importer:
         self.save_source(sources, item.key, "page", page.pk, item.digest)
         self.record(item.key, state)
 
+    SIMPLE_FIELDS = (
+        "seo_title", "search_description", "summary", "date", "lead", "intro", "latest_count", "purpose",
+        "change_note", "change_kind", "short_name", "role", "problem", "who_runs", "needs_people", "needs_space",
+        "needs_money",
+    )  # fmt: skip
+
     def apply_fields(self, page, item: PageItem, page_ids, image_ids, placeholder=False):
         f = item.fields
         page.title = f["title"]
         page.slug = item.slug
         # A field missing from the file goes back to its default, so deleting a line in the file clears it.
-        for name in ("seo_title", "search_description", "summary", "date", "lead", "intro", "latest_count"):
+        for name in self.SIMPLE_FIELDS:
             if hasattr(page, name):
                 setattr(page, name, f[name] if name in f else page._meta.get_field(name).get_default())
         if hasattr(page, "show_in_menus") and item.parent_key == HOME_KEY:
@@ -648,6 +782,17 @@ class Importer:
         if "key_figures" in f or item.key == HOME_KEY:
             page.key_figures = [{"type": "figure", "value": v} for v in f.get("key_figures", [])]
         if item.body is None:
+            return
+        if placeholder:  # pages link to each other: the links are set once every page exists
+            page_ids = {}
+        self.apply_structured(page, item, page_ids)
+        if not hasattr(page, "tags"):  # not a story: body, and nothing else
+            linked = [page_ids.get(k, 0) for k in item.links]
+            page.body = [
+                self.raw_block(kind, value, linked, image_ids, item)
+                for kind, value in item.body.blocks
+                if not placeholder or kind not in ("image", "gallery")
+            ]
             return
         page.street = Street.objects.get(slug=f["street"]) if f.get("street") else None
         page.featured = f.get("featured", False)
@@ -673,6 +818,63 @@ class Importer:
         linked = [page_ids.get(k, 0) for k in item.links]
         page.body = [self.raw_block(kind, value, linked, image_ids, item) for kind, value in item.body.blocks]
 
+    def apply_structured(self, page, item: PageItem, page_ids):
+        """Playbook chapters and model components: their steps, checklists, cases, adoptions and links."""
+        f = item.fields
+        streets = {s.slug: s.pk for s in Street.objects.all()}
+
+        def page_id(target):
+            return page_ids.get(item.refs.get(target))
+
+        def stream(name, block_type, values):
+            if hasattr(page, name):
+                setattr(page, name, [{"type": block_type, "value": v} for v in values])
+
+        stream("steps", "step", [{**{"detail": ""}, **step} for step in f.get("steps", [])])
+        stream("checklist", "item", f.get("checklist", []))
+        stream("pitfalls", "pitfall", f.get("pitfalls", []))
+        stream("measures", "item", f.get("measures", []))
+        stream("risks", "item", f.get("risks", []))
+        stream(
+            "cases",
+            "case",
+            [
+                {
+                    "street": streets.get(case["street"]),
+                    "text": case["text"],
+                    "figures": [{k: fig[k] for k in ("value", "unit", "label")} for fig in case.get("figures", [])],
+                    "stories": [i for i in (page_id(t) for t in case.get("stories", [])) if i],
+                }
+                for case in f.get("cases", [])
+            ],
+        )
+        stream(
+            "templates",
+            "template",
+            [
+                {
+                    "document": self.document_ids.get(item.document_keys.get(t["file"])),
+                    "title": t["title"],
+                    "description": t.get("description", ""),
+                }
+                for t in f.get("templates", [])
+            ],
+        )
+        if hasattr(page, "stories") and hasattr(page, "adoptions"):
+            stream("stories", "page", [i for i in (page_id(t) for t in f.get("stories", [])) if i])
+            page.playbook_chapter_id = page_id(f["playbook"]) if f.get("playbook") else None
+            adoption = apps.get_model("governance", "ComponentAdoption")
+            page.adoptions = [
+                adoption(
+                    street_id=streets[a["street"]],
+                    stage=a["stage"],
+                    since=a.get("since", ""),
+                    runner=a["runner"],
+                    note=a["note"],
+                )
+                for a in f.get("adoptions", [])
+            ]
+
     def raw_block(self, kind, value, linked, image_ids, item):
         def image_value(v):
             ref = v["image"]
@@ -695,6 +897,20 @@ class Importer:
                 "value": {"title": value["title"], "images": [image_value(v) for v in value["images"]]},
             }
         return {"type": kind, "value": value}
+
+
+def structured_refs(fields: dict) -> list[tuple[str, str]]:
+    """(field, path) of every page a structured field links to: stories, playbook, cases[n].stories."""
+    found = [("stories", t) for t in fields.get("stories", [])]
+    if fields.get("playbook"):
+        found.append(("playbook", fields["playbook"]))
+    for n, case in enumerate(fields.get("cases", []), 1):
+        found += [(f"cases[{n}].stories", t) for t in case.get("stories", [])]
+    return found
+
+
+def ref_field(fields: dict, target: str) -> str | None:
+    return next((name for name, t in structured_refs(fields) if t == target), None)
 
 
 def _utf8_name(name: str) -> bool:

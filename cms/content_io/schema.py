@@ -19,10 +19,14 @@ TRUE_WORDS = {"true": True, "false": False}
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # line, text, slug, date, bool, int, list, figures, image, refs
+    kind: str  # line, text, slug, date, bool, int, list, figures, image, refs, ref, choice, records, document
     required: bool = False
     max_length: int | None = None
     label: str = ""
+    choices: tuple[str, ...] = ()
+    item: Schema | None = None  # the fields of each record (kind "records")
+    min_items: int = 0
+    max_items: int | None = None
 
     def clean(self, raw: Any, line: int | None) -> Any:
         def fail(message: str):
@@ -66,6 +70,16 @@ class Field:
             if not isinstance(raw, str) or not re.fullmatch(r"[1-9]\d{0,3}|0", raw.strip()):
                 fail(f"应是不带前导零的整数（现在是 “{_show(raw)}”）")
             return int(raw)
+        if kind == "choice":
+            if not isinstance(raw, str) or raw.strip() not in self.choices:
+                fail(f"只能是 {' / '.join(self.choices)} 之一（现在是 “{_show(raw)}”）")
+            return raw.strip()
+        if kind == "ref":
+            if not isinstance(raw, str) or not raw.strip():
+                fail("应是另一个 .md 文件的相对路径，如 ../playbook/yizhan.md")
+            return raw.strip()
+        if kind == "records":
+            return self.clean_records(raw, line)
         if kind in ("list", "refs"):
             if isinstance(raw, str):
                 raw = [raw]
@@ -74,6 +88,7 @@ class Field:
             items = [x.strip() for x in raw if x.strip()]
             if len({x.lower() for x in items}) != len(items):
                 fail("列表里有重复项")
+            self.check_count(items, fail)
             for x in items:
                 if self.max_length and len(x) > self.max_length:
                     fail(f"“{x}” 太长了，最多 {self.max_length} 个字")
@@ -110,6 +125,34 @@ class Field:
             return value
         raise AssertionError(kind)
 
+    def check_count(self, items: list, fail):
+        if len(items) < self.min_items:
+            fail(f"至少要有 {self.min_items} 项（现在有 {len(items)} 项）")
+        if self.max_items is not None and len(items) > self.max_items:
+            fail(f"最多 {self.max_items} 项（现在有 {len(items)} 项）")
+
+    def clean_records(self, raw: Any, line: int | None) -> list[dict]:
+        """A list of mappings, each checked against the item schema; a problem names the item: steps[2].who."""
+        from .errors import Problem
+
+        names = ", ".join(f.name for f in self.item.fields)
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            raise FileRejected(f"应是列表，每项是一个映射（可用字段：{names}）", line=line, field=self.name)
+
+        def fail(message: str):
+            raise FileRejected(message, line=line, field=self.name)
+
+        self.check_count(raw, fail)
+        out = []
+        for n, record in enumerate(raw, 1):
+            errors: list[Problem] = []
+            cleaned = self.item.clean(record, {}, "", errors)
+            if errors:
+                first = errors[0]
+                raise FileRejected(first.message, line=line, field=f"{self.name}[{n}].{first.field or ''}".rstrip("."))
+            out.append(cleaned)
+        return out
+
 
 def _show(raw: Any) -> str:
     return raw if isinstance(raw, str) else type(raw).__name__
@@ -119,6 +162,7 @@ def _show(raw: Any) -> str:
 class Schema:
     fields: tuple[Field, ...]
     body: str | None = None  # None, "markdown" (StreamField body) or the name of a plain text field
+    body_required: bool = True
 
     def clean(self, data: dict, lines: dict[str, int], path: str, errors: list) -> dict:
         from .errors import Problem
@@ -204,6 +248,89 @@ PERSON = Schema(
 )
 
 
+TITLE = Field("title", "line", required=True, max_length=255)
+SECTION_INDEX = Schema(
+    (TITLE, Field("slug", "slug"), Field("intro", "text", required=True), *SEO), body="markdown", body_required=False
+)
+STEP = Schema(
+    (
+        Field("title", "line", required=True, max_length=120),
+        Field("who", "line", required=True, max_length=120),
+        Field("time", "line", required=True, max_length=80),
+        Field("cost", "line", required=True, max_length=120),
+        Field("needs", "line", required=True, max_length=200),
+        Field("detail", "text"),
+    )
+)
+PITFALL = Schema((Field("title", "line", required=True, max_length=120), Field("detail", "text", required=True)))
+CASE = Schema(
+    (
+        Field("street", "slug", required=True),
+        Field("text", "text", required=True),
+        Field("figures", "figures"),
+        Field("stories", "refs"),
+    )
+)
+TEMPLATE = Schema(
+    (
+        Field("file", "line", required=True),
+        Field("title", "line", required=True, max_length=120),
+        Field("description", "line", max_length=200),
+    )
+)
+CHAPTER = Schema(
+    (
+        TITLE,
+        Field("slug", "slug"),
+        Field("order", "int", required=True),
+        Field("summary", "text", required=True, max_length=300),
+        Field("purpose", "text", required=True),
+        Field("steps", "records", required=True, item=STEP, min_items=1, max_items=12),
+        Field("checklist", "list", max_length=200, max_items=20),
+        Field("pitfalls", "records", item=PITFALL, max_items=10),
+        Field("cases", "records", item=CASE, max_items=6),
+        Field("templates", "records", item=TEMPLATE, max_items=10),
+        Field("change_note", "line", max_length=300),
+        Field("change_kind", "choice", choices=("major", "minor")),
+        *SEO,
+    ),
+    body="markdown",
+    body_required=False,
+)
+ADOPTION = Schema(
+    (
+        Field("street", "slug", required=True),
+        Field("stage", "choice", required=True, choices=("planned", "pilot", "running", "expanding")),
+        Field("since", "line", max_length=40),
+        Field("runner", "line", required=True, max_length=120),
+        Field("note", "line", required=True, max_length=300),
+    )
+)
+COMPONENT = Schema(
+    (
+        TITLE,
+        Field("slug", "slug"),
+        Field("order", "int", required=True),
+        Field("short_name", "line", max_length=12),
+        Field("role", "choice", required=True, choices=("hub", "component")),
+        Field("summary", "text", required=True, max_length=300),
+        Field("problem", "text", required=True),
+        Field("who_runs", "line", required=True, max_length=200),
+        Field("needs_people", "line", required=True, max_length=200),
+        Field("needs_space", "line", required=True, max_length=200),
+        Field("needs_money", "line", required=True, max_length=200),
+        Field("playbook", "ref"),
+        Field("measures", "list", max_length=120, min_items=1, max_items=10),
+        Field("risks", "list", max_length=200, min_items=1, max_items=10),
+        Field("adoptions", "records", item=ADOPTION, max_items=50),
+        Field("stories", "refs"),
+        *SEO,
+    ),
+    body="markdown",
+    body_required=False,
+)
+
+
 @dataclass
 class Section:
     """A top-level folder of content/ and the page types it holds."""
@@ -218,4 +345,6 @@ class Section:
 
 SECTIONS = {
     "stories": Section("stories", "stories.StoryIndexPage", STORY_INDEX, "stories.StoryPage", STORY),
+    "playbook": Section("playbook", "playbook.PlaybookPage", SECTION_INDEX, "playbook.PlaybookChapterPage", CHAPTER),
+    "model": Section("model", "governance.ModelIndexPage", SECTION_INDEX, "governance.ComponentPage", COMPONENT),
 }

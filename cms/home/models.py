@@ -36,7 +36,7 @@ class HomePage(BasePage):
     ]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["stories.StoryIndexPage"]
+    subpage_types = ["stories.StoryIndexPage", "playbook.PlaybookPage", "governance.ModelIndexPage"]
     max_count = 1
     page_description = "网站首页，全站只有一个。"
 

@@ -15,6 +15,8 @@ INSTALLED_APPS = [
     "cms.core",
     "cms.home",
     "cms.stories",
+    "cms.playbook",
+    "cms.governance",
     "cms.content_io",
     "cms.publishing",
     "wagtail.contrib.settings",

@@ -1,0 +1,50 @@
+"""The structured parts of a playbook chapter: steps, checklist items, pitfalls, cases, templates."""
+
+from wagtail import blocks
+from wagtail.documents.blocks import DocumentChooserBlock
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+from cms.core.blocks import KeyFigureBlock
+
+
+class StepBlock(blocks.StructBlock):
+    title = blocks.CharBlock(label="这一步做什么", max_length=120)
+    who = blocks.CharBlock(label="谁来做", max_length=120)
+    time = blocks.CharBlock(label="需要多长时间", max_length=80, help_text="估计值请注明“参考值”")
+    cost = blocks.CharBlock(label="费用", max_length=120, help_text="估计值请注明“参考值”")
+    needs = blocks.CharBlock(label="需要什么", max_length=200)
+    detail = blocks.TextBlock(label="说明", required=False, help_text="纯文本，段落之间空一行")
+
+    class Meta:
+        icon = "list-ol"
+        label = "步骤"
+
+
+class PitfallBlock(blocks.StructBlock):
+    title = blocks.CharBlock(label="难点", max_length=120)
+    detail = blocks.TextBlock(label="怎样避免")
+
+    class Meta:
+        icon = "warning"
+        label = "常见难点"
+
+
+class CaseBlock(blocks.StructBlock):
+    street = SnippetChooserBlock("core.Street", label="街道")
+    text = blocks.TextBlock(label="做法")
+    figures = blocks.ListBlock(KeyFigureBlock(), label="数字", required=False, default=[])
+    stories = blocks.ListBlock(blocks.PageChooserBlock(label="故事"), label="相关故事", required=False, default=[])
+
+    class Meta:
+        icon = "site"
+        label = "案例"
+
+
+class TemplateBlock(blocks.StructBlock):
+    document = DocumentChooserBlock(label="文档")
+    title = blocks.CharBlock(label="名称", max_length=120)
+    description = blocks.CharBlock(label="用途", max_length=200, required=False)
+
+    class Meta:
+        icon = "doc-full"
+        label = "模板"

@@ -1,0 +1,215 @@
+"""The playbook and the governance model as an official of another district reads them."""
+
+import datetime
+import re
+import zlib
+
+import pytest
+from django.core.checks import run_checks
+from django.utils import timezone
+
+from cms.playbook import pdf
+from cms.playbook.models import PlaybookChange, PlaybookChapterForm, PlaybookChapterPage
+from cms.publishing.builder import build_site, current_release_dir
+from tests.helpers import make_model, make_playbook, make_story, make_street
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book(tree):
+    home, index = tree
+    street = make_street(name="回龙观街道", slug="huilongguan", district="昌平区")
+    story = make_story(index, title="小年夜的饺子", street=street)
+    draft = make_story(index, title="还没发布的故事", street=street, publish=False)
+    playbook, chapters = make_playbook(home, chapters=3)
+    second = chapters[1]
+    second.cases = [
+        ("case", {"street": street, "text": "路客联盟有 498 名成员。", "figures": [], "stories": [story, draft]})
+    ]
+    second.templates = []
+    second.save_revision().publish()
+    return {"home": home, "playbook": playbook, "chapters": chapters, "story": story, "draft": draft, "street": street}
+
+
+def _inflates(data: bytes) -> bool:
+    try:
+        zlib.decompress(data)
+    except zlib.error:
+        return False
+    return True
+
+
+@pytest.fixture
+def no_font(monkeypatch):
+    monkeypatch.setattr(pdf, "chinese_font", lambda: None)
+
+
+def test_a_chapter_shows_its_place_in_the_steps_and_the_way_on(client, book):
+    html = client.get(book["chapters"][1].url).content.decode()
+    assert "第 2 步，共 3 步" in html
+    # The whole list on every chapter, the current one marked.
+    for n in (1, 2, 3):
+        assert f"第{n}章的标题" in html
+    assert '<span aria-current="page">第2章的标题</span>' in html
+    assert 'rel="prev"' in html and book["chapters"][0].url in html
+    assert 'rel="next"' in html and book["chapters"][2].url in html
+    last = client.get(book["chapters"][2].url).content.decode()
+    assert 'rel="next"' not in last and "打印整本手册" in last
+
+
+def test_a_chapter_has_purpose_steps_checklist_pitfalls_and_cases(client, book):
+    html = client.get(book["chapters"][1].url).content.decode()
+    assert "第2章的目的。" in html and "第二段目的。" in html
+    assert "第2章第一步" in html and "街道党群工作部门" in html and "约2周（参考值）" in html and "站点名单" in html
+    assert "<p>说明第一段。</p>" in html and "<p>说明第二段。</p>" in html
+    # The checklist can be ticked without JavaScript: real checkboxes with labels.
+    boxes = re.findall(r'<input type="checkbox" id="(check-[^"]+)"', html)
+    assert len(boxes) == 2 and all(f'<label for="{b}">' in html for b in boxes)
+    assert "第2章清单一" in html and "不会发送到任何地方" in html
+    assert "小哥没有时间" in html and "按工作时长调查排班。" in html
+    assert "回龙观街道" in html and "路客联盟有 498 名成员。" in html
+    # A case links the live story, never the draft.
+    assert "小年夜的饺子" in html and book["story"].url in html
+    assert "还没发布的故事" not in html
+
+
+def test_the_index_lists_chapters_in_order_with_the_edition(client, book):
+    html = client.get(book["playbook"].url).content.decode()
+    positions = [html.index(f"第{n}章的标题") for n in (1, 2, 3)]
+    assert positions == sorted(positions)
+    assert "第 1 版" in html and "修订记录" in html and "从第 1 步开始" in html
+
+
+def test_change_notes_make_the_history_and_editions(client, book):
+    chapter = book["chapters"][0]
+    # The launch: every chapter's first note falls into edition 1.
+    assert set(PlaybookChange.objects.values_list("edition", flat=True)) == {1}
+    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    minor = PlaybookChange.record(chapter, None, "minor", "改正一处错别字", when=tomorrow)
+    assert minor.edition == 1
+    major = PlaybookChange.record(chapter, None, "major", "新增“工作时长调查”一步", when=tomorrow)
+    assert major.edition == 2
+    same_day = PlaybookChange.record(book["chapters"][1], None, "major", "补充回龙观的案例", when=tomorrow)
+    assert same_day.edition == 2, "a day's major changes make one edition"
+    repeated = PlaybookChange.record(book["chapters"][1], None, "major", "补充回龙观的案例", when=tomorrow)
+    assert repeated is None, "a note carried over to the next revision is not a new change"
+    html = client.get(book["playbook"].url + "changes/").content.decode()
+    assert "第 2 版" in html and "第 1 版" in html
+    assert html.index("第 2 版") < html.index("第 1 版"), "newest edition first"
+    assert "新增“工作时长调查”一步" in html and "改正一处错别字" in html and "重要修订" in html
+    assert "第 2 版" in client.get(book["playbook"].url).content.decode()
+
+
+def test_publishing_a_chapter_with_a_note_records_it_once(book):
+    chapter = PlaybookChapterPage.objects.get(pk=book["chapters"][2].pk)
+    chapter.change_note, chapter.change_kind = "补充经费来源", "minor"
+    revision = chapter.save_revision()
+    revision.publish()
+    revision.publish()  # published again (e.g. a rollback to it): still one entry
+    assert PlaybookChange.objects.filter(note="补充经费来源").count() == 1
+    # The editor starts from an empty note next time.
+    form_class = PlaybookChapterPage.get_edit_handler().get_form_class()
+    assert issubclass(form_class, PlaybookChapterForm)
+    form = form_class(instance=chapter.get_latest_revision_as_object(), for_user=None)
+    assert form.initial["change_note"] == "" and form.initial["change_kind"] == ""
+
+
+def test_the_print_page_holds_the_whole_playbook(client, book):
+    html = client.get(book["playbook"].url + "print/").content.decode()
+    for n in (1, 2, 3):
+        assert f"第 {n} 步：第{n}章的标题" in html and f"第{n}章第一步" in html and f"第{n}章清单一" in html
+    assert 'type="checkbox"' not in html, "printed checklists are boxes on paper"
+
+
+@pytest.mark.skipif(pdf.chinese_font() is None, reason="no Chinese font on this machine (fonts-noto-cjk)")
+def test_the_pdf_is_made_in_a_chinese_font(client, book):
+    response = client.get(book["playbook"].url + "xiaoge-playbook.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    data = response.content
+    assert data.startswith(b"%PDF") and len(data) > 10_000
+    # The Chinese font is embedded (a subset of it), so the text renders, not boxes.
+    objects = data + b"".join(
+        zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S) if _inflates(m)
+    )
+    assert pdf.chinese_font().replace(" ", "").encode() in objects.replace(b" ", b"")
+    assert 'href="/playbook/xiaoge-playbook.pdf"' in client.get(book["playbook"].url).content.decode()
+
+
+def test_without_a_chinese_font_there_is_no_pdf_and_no_link(client, book, no_font):
+    assert client.get(book["playbook"].url + "xiaoge-playbook.pdf").status_code == 404
+    html = client.get(book["playbook"].url).content.decode()
+    assert "xiaoge-playbook.pdf" not in html and "下载 PDF" not in html
+    warnings = [m for m in run_checks() if m.id == "playbook.W001"]
+    assert warnings and "fonts-noto-cjk" in warnings[0].msg
+
+
+def test_the_release_holds_the_playbook_and_model(book, settings, tmp_path):
+    settings.SITE_DIR = tmp_path / "site"
+    make_model(book["home"], streets=[book["street"]])
+    build_site(full=True)
+    live = current_release_dir()
+    for rel in [
+        "playbook/index.html",
+        "playbook/changes/index.html",
+        "playbook/print/index.html",
+        "playbook/chapter-1/index.html",
+        "model/index.html",
+        "model/adoption/index.html",
+        "model/street/huilongguan/index.html",
+    ]:
+        assert (live / rel).is_file(), rel
+    if pdf.chinese_font():
+        assert (live / "playbook/xiaoge-playbook.pdf").read_bytes().startswith(b"%PDF")
+    # Publishing one chapter renders the playbook again, not the stories.
+    chapter = PlaybookChapterPage.objects.get(pk=book["chapters"][0].pk)
+    chapter.summary = "改过的摘要。"
+    chapter.save_revision().publish()
+    build_site()
+    assert "改过的摘要。" in (current_release_dir() / "playbook/index.html").read_text()
+    story = f"stories/{book['story'].slug}/index.html"
+    assert (live / story).stat().st_ino == (current_release_dir() / story).stat().st_ino, "stories were not rendered"
+
+
+def test_a_release_without_a_font_has_no_pdf_and_no_link(book, settings, tmp_path, no_font):
+    settings.SITE_DIR = tmp_path / "site"
+    build_site(full=True)
+    live = current_release_dir()
+    assert not (live / "playbook/xiaoge-playbook.pdf").exists()
+    assert "xiaoge-playbook.pdf" not in (live / "playbook/index.html").read_text()
+
+
+def test_the_model_shows_the_diagram_matrix_and_street_pages(client, tree):
+    home, _index = tree
+    taoranting = make_street()
+    jianwai = make_street(name="建外街道", slug="jianwai", district="朝阳区")
+    model, components = make_model(home, streets=[taoranting, jianwai])
+    html = client.get(model.url).content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "<title" in svg and "社区治理联动微信群" in svg
+    for component in components:
+        assert f'href="{component.url}"' in svg, "each box links to its component"
+    assert '<table class="matrix">' in html and '<th scope="col">' in html and '<th scope="row">' in html
+    assert "运行中" in html and "计划中" in html and "未开展" in html
+    adoption = client.get(model.url + "adoption/").content.decode()
+    assert "2022年起" in adoption and "街道" in adoption
+    street = client.get(model.url + "street/taoranting/").content.decode()
+    assert "社区治理联动微信群" in street and "副楼长" in street and "骑士驿站" not in street
+    assert client.get(model.url + "street/nowhere/").status_code == 404
+
+
+def test_a_component_says_what_it_is_and_who_runs_it(client, tree):
+    home, _index = tree
+    street = make_street()
+    model, components = make_model(home, streets=[street])
+    playbook, chapters = make_playbook(home, chapters=1)
+    hub = components[0]
+    hub.playbook_chapter = chapters[0]
+    hub.save_revision().publish()
+    html = client.get(hub.url).content.decode()
+    assert "社区治理联动微信群是什么。" in html and "它解决的问题。" in html
+    assert "一名联络人" in html and "无需专项经费" in html
+    assert "上报问题数" in html and "流于形式" in html
+    assert "陶然亭街道" in html and "运行中" in html and "2022年起" in html
+    assert chapters[0].url in html and "怎样建立" in html
+    assert "“1+n”模式中的“1”" in html
