@@ -57,6 +57,8 @@ def emit(schema: Schema, values: dict, indent: str = "") -> list[str]:
             for record in value:
                 sub = emit(f.item, record, indent + "    ")
                 lines += [f"{indent}  - " + sub[0].lstrip(), *sub[1:]]
+        elif f.kind == "int":
+            lines.append(f"{indent}{f.name}: {int(value)}")
         elif f.kind == "date":
             lines.append(f"{indent}{f.name}: {value.isoformat()}")
         else:

@@ -606,6 +606,11 @@ class Importer:
         for item in self.pages.values():
             if "order" in item.fields and item.parent_key in page_ids:
                 by_parent.setdefault(item.parent_key, {})[page_ids[item.key]] = item.fields["order"]
+        # The sections in the main menu: stories, playbook, model, training (the order of SECTIONS).
+        for n, folder in enumerate(SECTIONS, 1):
+            key = f"{folder}/_index.md"
+            if key in self.pages and HOME_KEY in page_ids:
+                by_parent.setdefault(HOME_KEY, {})[page_ids[key]] = n
         for parent_key, order in by_parent.items():
             parent = Page.objects.get(pk=page_ids[parent_key])
             children = list(parent.get_children().order_by("path").values_list("pk", flat=True))

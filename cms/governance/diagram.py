@@ -12,11 +12,11 @@ import math
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-WIDTH, HEIGHT = 600, 660
-CX, CY = 300, 330
-RX, RY = 212, 250
-BOX_W, BOX_H = 150, 84
-HUB_W, HUB_H = 170, 96
+WIDTH, HEIGHT = 620, 640
+CX, CY = 310, 320
+RX, RY = 230, 270
+BOX_W, BOX_H = 132, 84
+HUB_W, HUB_H = 160, 96
 CHARS_PER_LINE = 6
 FONT = 20
 
@@ -52,7 +52,7 @@ def _markers(cells, streets, x: float, y: float) -> str:
 
 
 def _box(x: float, y: float, w: float, h: float, url: str, lines: list[str], cells, streets, cls: str) -> str:
-    text_y = y - (h / 2) + 28 if streets else y - (len(lines) - 1) * 12 + 6
+    text_y = y - (h / 2) + 28 + (10 if len(lines) == 1 else 0) if streets else y - (len(lines) - 1) * 12 + 6
     texts = "".join(
         f'<text x="{x:.0f}" y="{text_y + i * 24:.0f}" text-anchor="middle">{escape(line)}</text>'
         for i, line in enumerate(lines)
