@@ -1,29 +1,19 @@
 """Search on the built static site, in headless Chromium: a Chinese word a reader types finds its story."""
 
-import functools
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
+from tests.browser import launch, serve
 from tests.helpers import make_story, make_street
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.browser,
     pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
 ]
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -35,19 +25,14 @@ def site_url(tmp_path, settings, tree):
     make_story(index, title="写字楼里的骑士驿站", street=street, body=body)
     make_story(index, title="小年夜的饺子", street=street)
     build_site(full=True)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(current_release_dir())))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(current_release_dir()) as url:
+        yield url
 
 
 @pytest.mark.parametrize("word", ["骑士驿站", "博物馆", "应急药品", "驿站"])
 def test_a_chinese_word_finds_the_story_that_contains_it(site_url, word):
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 360, "height": 740})
         page.goto(f"{site_url}/search/?q={word}")
         page.wait_for_function(
