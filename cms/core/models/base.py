@@ -113,7 +113,12 @@ class BasePage(ListingFieldsMixin, SocialFieldsMixin, Page):
 
     @property
     def display_listing_summary(self) -> str:
-        return self.listing_summary or getattr(self, "summary", "") or self.search_description
+        return (
+            self.listing_summary
+            or getattr(self, "summary", "")
+            or self.search_description
+            or getattr(self, "intro", "")
+        )
 
     @property
     def display_listing_image(self):
