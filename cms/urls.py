@@ -17,6 +17,6 @@ if settings.DEBUG:
 
 urlpatterns += [
     # File routes of pages (feeds), which Wagtail's slash-terminated pattern would not match.
-    re_path(r"^((?:[\w\-]+/)*[\w\-]+\.(?:xml|pdf))$", wagtail_views.serve, name="page_file_route"),
+    re_path(r"^((?:[\w\-]+/)*[\w\-]+\.(?:xml|pdf|js|webmanifest))$", wagtail_views.serve, name="page_file_route"),
     path("", include(wagtail_urls)),
 ]

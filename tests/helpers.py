@@ -177,3 +177,40 @@ def make_model(home, streets=()):
         component.save_revision().publish()
         made.append(component)
     return model, made
+
+
+def make_training(home, lessons=3):
+    """A training section with one course of `lessons` lessons, each with a two-question quiz."""
+    from cms.training.models import CoursePage, LessonPage, TrainingIndexPage
+
+    training = home.add_child(
+        instance=TrainingIndexPage(title="培训", slug="training", intro="写给小哥的短课。", show_in_menus=True)
+    )
+    training.save_revision().publish()
+    course = training.add_child(
+        instance=CoursePage(title="急救常识", slug="jijiu", summary="先保安全，再打120。", audience="快递员、外卖骑手")
+    )
+    course.save_revision().publish()
+    made = []
+    for n in range(1, lessons + 1):
+        lesson = LessonPage(
+            title=f"第{n}课的标题",
+            slug=f"lesson-{n}",
+            duration=4,
+            key_points=[("item", f"第{n}课要点一"), ("item", "要点二"), ("item", "要点三")],
+            body=[
+                ("paragraph", f"<p>第{n}课的正文。</p><ol><li>确认周围安全。</li><li>拨打120。</li></ol>"),
+                ("dodont", {"do": "把车停在划线车位", "dont": "把电动车推进楼道里充电"}),
+            ],
+            quiz=[
+                ("question", {"question": "急救电话是多少？", "options": ["110", "120", "119"], "answer": 2,
+                              "explanation": "医疗急救打120。"}),
+                ("question", {"question": "先做什么？", "options": ["确认周围安全", "马上搬动伤者"], "answer": 1,
+                              "explanation": "先保证自己和伤者的安全。"}),
+            ],
+            sources=[("item", "中国红十字会救护员培训")],
+        )  # fmt: skip
+        course.add_child(instance=lesson)
+        lesson.save_revision().publish()
+        made.append(lesson)
+    return training, course, made

@@ -7,9 +7,13 @@ from cms.governance.models import ComponentPage, ModelIndexPage
 from cms.home.models import HomePage
 from cms.playbook.models import PlaybookChapterPage, PlaybookPage
 from cms.stories.models import StoryIndexPage, StoryPage
+from cms.training.models import CoursePage, LessonPage, TrainingIndexPage
 
 TREE = {
-    HomePage: {"parents": {Page}, "children": {StoryIndexPage, PlaybookPage, ModelIndexPage}},
+    HomePage: {"parents": {Page}, "children": {StoryIndexPage, PlaybookPage, ModelIndexPage, TrainingIndexPage}},
+    TrainingIndexPage: {"parents": {HomePage}, "children": {CoursePage}},
+    CoursePage: {"parents": {TrainingIndexPage}, "children": {LessonPage}},
+    LessonPage: {"parents": {CoursePage}, "children": set()},
     PlaybookPage: {"parents": {HomePage}, "children": {PlaybookChapterPage}},
     PlaybookChapterPage: {"parents": {PlaybookPage}, "children": set()},
     ModelIndexPage: {"parents": {HomePage}, "children": {ComponentPage}},
@@ -43,3 +47,4 @@ def test_singletons():
     assert StoryIndexPage.max_count == 1
     assert PlaybookPage.max_count == 1
     assert ModelIndexPage.max_count == 1
+    assert TrainingIndexPage.max_count == 1

@@ -271,6 +271,16 @@ class BodyParser:
                 raise FileRejected("::: callout 里没有内容", line=self.line_no(start))
             check_length("提示框标题", title.strip(), 80, self.line_no(start))
             self.out.blocks.append(("callout", {"tone": tone or "info", "title": title.strip(), "body": html}))
+        elif kind == "dodont":
+            doc = load_yaml("\n".join(content), first_line=body_line)
+            data = doc.data if isinstance(doc.data, dict) else None
+            if data is None or set(data) != {"do", "dont"}:
+                raise FileRejected("::: dodont 里要写两行：do: 这样做……  dont: 不要这样做……", line=self.line_no(start))
+            for key in ("do", "dont"):
+                if not isinstance(data[key], str) or not data[key].strip():
+                    raise FileRejected(f"::: dodont 的 {key} 应是一句话", line=doc.lines.get(key), field=key)
+                check_length(f"::: dodont 的 {key}", data[key].strip(), 200, doc.lines.get(key))
+            self.out.blocks.append(("dodont", {"do": data["do"].strip(), "dont": data["dont"].strip()}))
         elif kind == "gallery":
             items = []
             for k, text in enumerate(content):
@@ -287,7 +297,9 @@ class BodyParser:
             check_length("组图标题", args, 120, self.line_no(start))
             self.out.blocks.append(("gallery", {"title": args, "images": items}))
         else:
-            raise FileRejected(f"不认识的区块 ::: {kind}（可用 figure、callout、gallery）", line=self.line_no(start))
+            raise FileRejected(
+                f"不认识的区块 ::: {kind}（可用 figure、callout、gallery、dodont）", line=self.line_no(start)
+            )
         return i + 1
 
 
@@ -370,6 +382,10 @@ def blocks_to_markdown(stream, page_path: Callable[[int], str | None], image_pat
             lines = ["::: figure"]
             lines += [f"{key}: {yaml_str(value[key])}" for key in ("value", "unit", "label", "source") if value[key]]
             parts.append("\n".join([*lines, ":::"]))
+        elif kind == "dodont":
+            parts.append(
+                "\n".join(["::: dodont", f"do: {yaml_str(value['do'])}", f"dont: {yaml_str(value['dont'])}", ":::"])
+            )
         elif kind == "callout":
             head = f"::: callout {value['tone']} {value['title']}".rstrip()
             parts.append("\n".join([head, rich_text_to_markdown(value["body"].source, page_path), ":::"]))

@@ -100,16 +100,32 @@ class Exporter:
                     continue
                 self.page_paths[index.pk] = f"{folder}/_index.md"
                 children = list(apps.get_model(section.child_model).objects.child_of(index).order_by("path"))
+                grandchildren: dict[int, list] = {}
                 for n, child in enumerate(children, 1):
-                    self.page_paths[child.pk] = self.keys.get(child.pk) or f"{folder}/{child.slug}.md"
                     self.order[child.pk] = n
-                sections.append((folder, section, index, children))
+                    if section.grandchild_model is None:
+                        self.page_paths[child.pk] = self.keys.get(child.pk) or f"{folder}/{child.slug}.md"
+                        continue
+                    course_rel = self.keys.get(child.pk) or f"{folder}/{child.slug}/_index.md"
+                    self.page_paths[child.pk] = course_rel
+                    model = apps.get_model(section.grandchild_model)
+                    grandchildren[child.pk] = list(model.objects.child_of(child).order_by("path"))
+                    for m, lesson in enumerate(grandchildren[child.pk], 1):
+                        self.order[lesson.pk] = m
+                        self.page_paths[lesson.pk] = self.keys.get(lesson.pk) or posixpath.join(
+                            posixpath.dirname(course_rel), f"{lesson.slug}.md"
+                        )
+                sections.append((folder, section, index, children, grandchildren))
         self.export_site(home)
         self.export_snippets()
-        for folder, section, index, children in sections:
+        for folder, section, index, children, grandchildren in sections:
             self.export_page(index, f"{folder}/_index.md", section.index_schema, folder)
             for child in children:
-                self.export_page(child, self.page_paths[child.pk], section.child_schema, None)
+                rel = self.page_paths[child.pk]
+                nested_folder = posixpath.basename(posixpath.dirname(rel)) if grandchildren else None
+                self.export_page(child, rel, section.child_schema, nested_folder)
+                for lesson in grandchildren.get(child.pk, []):
+                    self.export_page(lesson, self.page_paths[lesson.pk], section.grandchild_schema, None)
         for rel, image in sorted([*self.images_to_copy.items(), *self.documents_to_copy.items()]):
             target = self.out / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -163,6 +179,8 @@ class Exporter:
         default_slug = folder or posixpath.splitext(posixpath.basename(rel))[0]
         values = {f.name: getattr(page, f.name, None) for f in schema.fields}
         values["slug"] = page.slug if page.slug != default_slug else None
+        if page.pk in self.order:
+            values["order"] = self.order[page.pk]
         body = ""
         if schema.body == "markdown" and hasattr(page, "tags"):
             values["street"] = page.street.slug if page.street_id else None
@@ -212,9 +230,7 @@ class Exporter:
         def items(stream) -> list:
             return [b.value for b in stream]
 
-        if page.pk in self.order:
-            values["order"] = self.order[page.pk]
-        for name in ("checklist", "measures", "risks"):
+        for name in ("checklist", "measures", "risks", "key_points", "sources"):
             if hasattr(page, name):
                 values[name] = items(getattr(page, name))
         if hasattr(page, "steps"):
@@ -237,6 +253,16 @@ class Exporter:
                 }
                 for v in items(page.templates)
                 if v["document"]
+            ]
+        if hasattr(page, "quiz"):
+            values["quiz"] = [
+                {
+                    "question": v["question"],
+                    "options": list(v["options"]),
+                    "answer": v["answer"],
+                    "explanation": v["explanation"],
+                }
+                for v in items(page.quiz)
             ]
         if hasattr(page, "adoptions"):
             values["stories"] = [x for x in (link(p) for p in items(page.stories) if p) if x]

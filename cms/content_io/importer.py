@@ -206,8 +206,15 @@ class Importer:
             if section is None:
                 self.problem(rel, f"不认识的栏目文件夹 “{parts[0]}”（可用：{', '.join(SECTIONS)}）")
                 continue
-            if len(parts) != 2:
+            if len(parts) > 3:
+                self.problem(rel, f"栏目 {parts[0]}/ 里的文件夹太深了")
+                continue
+            nested = section.grandchild_model is not None
+            if len(parts) == 3 and not nested:
                 self.problem(rel, f"栏目 {parts[0]}/ 里的页面文件不能再放进子文件夹")
+                continue
+            if len(parts) == 2 and nested and parts[1] != "_index.md":
+                self.problem(rel, f"栏目 {parts[0]}/ 里每门课放在自己的文件夹里：{parts[0]}/<课程>/_index.md 和各课时")
                 continue
             sections_seen.add(parts[0])
             try:
@@ -215,15 +222,33 @@ class Importer:
             except FileRejected as exc:
                 self.problem(rel, exc.message, exc.line, exc.field)
                 continue
+            section_key = f"{parts[0]}/_index.md"
             if parts[1] == "_index.md":
                 self.add_page(source, apps.get_model(section.index_model), section.index_schema, HOME_KEY, parts[0])
+            elif len(parts) == 2:
+                self.add_page(source, apps.get_model(section.child_model), section.child_schema, section_key, None)
+            elif parts[2] == "_index.md":
+                self.add_page(source, apps.get_model(section.child_model), section.child_schema, section_key, parts[1])
             else:
                 self.add_page(
-                    source, apps.get_model(section.child_model), section.child_schema, f"{parts[0]}/_index.md", None
+                    source,
+                    apps.get_model(section.grandchild_model),
+                    section.grandchild_schema,
+                    f"{parts[0]}/{parts[1]}/_index.md",
+                    None,
                 )
+        for item in list(self.pages.values()):
+            parent = item.parent_key
+            if (
+                parent
+                and parent.count("/") == 2
+                and parent not in self.pages
+                and not ContentSource.objects.filter(key=parent, kind="page").exists()
+            ):
+                self.problem(item.key, f"所在的课程文件夹缺少 {parent}")
         for folder in sorted(
             {k.split("/")[0] for k in self.pages if "/" in k}
-            - {k.split("/")[0] for k in self.pages if k.endswith("/_index.md")}
+            - {k.split("/")[0] for k in self.pages if k.endswith("/_index.md") and k.count("/") == 1}
         ):
             model = apps.get_model(SECTIONS[folder].index_model)
             if not model.objects.exists():
@@ -356,6 +381,15 @@ class Importer:
             item.related_keys.append(
                 self.page_key(base_dir, target, source.path, source.lines.get("related"), "related")
             )
+        for n, question in enumerate(cleaned.get("quiz", []), 1):
+            if not 1 <= question["answer"] <= len(question["options"]):
+                self.problem(
+                    source.path,
+                    f"answer 是第几个选项（1 到 {len(question['options'])}），现在是 {question['answer']}",
+                    source.lines.get("quiz"),
+                    f"quiz[{n}].answer",
+                )
+                return
         for name, target in structured_refs(cleaned):
             item.refs[target] = self.page_key(base_dir, target, source.path, source.lines.get(name), name)
         for n, template in enumerate(cleaned.get("templates", []), 1):
@@ -710,8 +744,16 @@ class Importer:
                 index = apps.get_model(section.index_model).objects.first()
                 if index is not None:
                     ids[key] = index.pk
+
         # Parents before children: home, section indexes, then pages (a file name like 2023.md sorts before _index.md).
-        for item in sorted(self.pages.values(), key=lambda i: (i.parent_key is not None, i.parent_key != HOME_KEY)):
+        def depth(item: PageItem) -> int:
+            n, parent = 0, item.parent_key
+            while parent is not None:
+                n += 1
+                parent = self.pages[parent].parent_key if parent in self.pages else None
+            return n
+
+        for item in sorted(self.pages.values(), key=depth):
             if item.key in ids:
                 continue
             found = self.adopt(item, ids)
@@ -771,7 +813,7 @@ class Importer:
     SIMPLE_FIELDS = (
         "seo_title", "search_description", "summary", "date", "lead", "intro", "latest_count", "purpose",
         "change_note", "change_kind", "short_name", "role", "problem", "who_runs", "needs_people", "needs_space",
-        "needs_money",
+        "needs_money", "audience", "duration",
     )  # fmt: skip
 
     def apply_fields(self, page, item: PageItem, page_ids, image_ids, placeholder=False):
@@ -839,6 +881,9 @@ class Importer:
         stream("checklist", "item", f.get("checklist", []))
         stream("pitfalls", "pitfall", f.get("pitfalls", []))
         stream("measures", "item", f.get("measures", []))
+        stream("key_points", "item", f.get("key_points", []))
+        stream("sources", "item", f.get("sources", []))
+        stream("quiz", "question", f.get("quiz", []))
         stream("risks", "item", f.get("risks", []))
         stream(
             "cases",

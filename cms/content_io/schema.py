@@ -331,15 +331,55 @@ COMPONENT = Schema(
 )
 
 
+COURSE = Schema(
+    (
+        TITLE,
+        Field("slug", "slug"),
+        Field("order", "int", required=True),
+        Field("summary", "text", required=True, max_length=300),
+        Field("audience", "line", required=True, max_length=120),
+        *SEO,
+    ),
+    body="intro",
+)
+QUESTION = Schema(
+    (
+        Field("question", "line", required=True, max_length=300),
+        Field("options", "list", required=True, max_length=200, min_items=2, max_items=4),
+        Field("answer", "int", required=True),
+        Field("explanation", "text", required=True),
+    )
+)
+LESSON = Schema(
+    (
+        TITLE,
+        Field("slug", "slug"),
+        Field("order", "int", required=True),
+        Field("duration", "int", required=True),
+        Field("key_points", "list", required=True, max_length=200, min_items=3, max_items=5),
+        Field("sources", "list", max_length=300, max_items=10),
+        Field("quiz", "records", item=QUESTION, max_items=10),
+        *SEO,
+    ),
+    body="markdown",
+)
+
+
 @dataclass
 class Section:
-    """A top-level folder of content/ and the page types it holds."""
+    """A top-level folder of content/ and the page types it holds.
+
+    A section with a grandchild model nests one level deeper: `training/<course>/_index.md` is a child
+    page (a course) and `training/<course>/<lesson>.md` its children (lessons).
+    """
 
     folder: str
     index_model: str  # "app_label.ModelName"
     index_schema: Schema
     child_model: str
     child_schema: Schema
+    grandchild_model: str | None = None
+    grandchild_schema: Schema | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -347,4 +387,13 @@ SECTIONS = {
     "stories": Section("stories", "stories.StoryIndexPage", STORY_INDEX, "stories.StoryPage", STORY),
     "playbook": Section("playbook", "playbook.PlaybookPage", SECTION_INDEX, "playbook.PlaybookChapterPage", CHAPTER),
     "model": Section("model", "governance.ModelIndexPage", SECTION_INDEX, "governance.ComponentPage", COMPONENT),
+    "training": Section(
+        "training",
+        "training.TrainingIndexPage",
+        SECTION_INDEX,
+        "training.CoursePage",
+        COURSE,
+        grandchild_model="training.LessonPage",
+        grandchild_schema=LESSON,
+    ),
 }

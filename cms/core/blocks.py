@@ -85,6 +85,19 @@ class CalloutBlock(blocks.StructBlock):
         template = "blocks/callout_block.html"
 
 
+class DoDontBlock(blocks.StructBlock):
+    """A pair: what to do, and what not to do instead (training lessons, safety advice)."""
+
+    do = blocks.CharBlock(label="这样做", max_length=200)
+    dont = blocks.CharBlock(label="不要这样做", max_length=200)
+
+    class Meta:
+        icon = "tick-inverse"
+        label = "做与不做"
+        template = "blocks/dodont_block.html"
+        preview_value = {"do": "停车后拔下钥匙，把车停在划线车位", "dont": "把电动车推进楼道里充电"}
+
+
 class BodyStreamBlock(blocks.StreamBlock):
     """The body of a story and of any narrative page."""
 
@@ -95,6 +108,7 @@ class BodyStreamBlock(blocks.StreamBlock):
     quote = QuoteBlock()
     figure = FigureBlock()
     callout = CalloutBlock()
+    dodont = DoDontBlock()
 
 
 class KeyFigureBlock(blocks.StructBlock):

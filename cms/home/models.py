@@ -36,7 +36,12 @@ class HomePage(BasePage):
     ]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["stories.StoryIndexPage", "playbook.PlaybookPage", "governance.ModelIndexPage"]
+    subpage_types = [
+        "stories.StoryIndexPage",
+        "playbook.PlaybookPage",
+        "governance.ModelIndexPage",
+        "training.TrainingIndexPage",
+    ]
     max_count = 1
     page_description = "网站首页，全站只有一个。"
 

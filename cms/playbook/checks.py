@@ -11,7 +11,8 @@ def chinese_font_for_pdf(app_configs, **kwargs):
     return [
         Warning(
             pdf.missing_font_message(),
-            hint=f"Debian/Ubuntu：apt install {pdf.FONT_PACKAGE}；其他系统请安装任一简体中文字体（如 Noto Sans CJK SC）。",
+            hint=f"Debian/Ubuntu：apt install {pdf.FONT_PACKAGE}；其他系统请安装任一简体中文字体"
+            "（如 Noto Sans CJK SC）。",
             id="playbook.W001",
         )
     ]

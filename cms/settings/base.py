@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "cms.stories",
     "cms.playbook",
     "cms.governance",
+    "cms.training",
     "cms.content_io",
     "cms.publishing",
     "wagtail.contrib.settings",
