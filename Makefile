@@ -31,6 +31,7 @@ run: setup ## Set everything up, then serve the static site, the CMS and the bui
 	@echo ""
 	@echo "  公开网站（静态，site/current）: http://$(HOST):$(SITE_PORT)/"
 	@echo "  后台 CMS（中文）:              http://$(HOST):$(PORT)/admin/   登录: admin / xiaoge-dev-2026"
+	@echo "  试用审核流程:                  editor（编辑）、reviewer（审核员），密码同上"
 	@echo "  在后台发布后，几秒内静态网站就会更新（构建任务由 db_worker 执行）。按 Ctrl-C 全部停止。"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \

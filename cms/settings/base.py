@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "cms.playbook",
     "cms.governance",
     "cms.training",
+    "cms.editorial",
     "cms.content_io",
     "cms.publishing",
     "wagtail.contrib.settings",
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "cms.editorial.middleware.CurrentRequestMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"

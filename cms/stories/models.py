@@ -286,6 +286,14 @@ class StoryPage(BasePage):
         if errors:
             raise ValidationError(errors)
 
+    def privacy_problems(self) -> list[str]:
+        """A story names and pictures only people whose consent is on record."""
+        return [
+            f"“出现的人物”{link.person.name}没有同意署名的记录，不能出现在公开的故事里"
+            for link in self.featured_people.all()
+            if link.person_id and not link.person.consent_on_record
+        ]
+
     # -- display ------------------------------------------------------------------------------
     @property
     def reading_minutes(self) -> int:

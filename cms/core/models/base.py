@@ -128,6 +128,16 @@ class BasePage(ListingFieldsMixin, SocialFieldsMixin, Page):
     def meta_description(self) -> str:
         return self.search_description or self.display_listing_summary or self.title
 
+    # -- publishing ----------------------------------------------------------------------------
+    def publish(self, revision, *args, **kwargs):
+        """Every way of publishing (editor, review, schedule, import) ends here: personal data never goes out."""
+        from cms.core.privacy import PrivacyBlocked, page_problems
+
+        problems = page_problems(revision.as_object())
+        if problems:
+            raise PrivacyBlocked(problems)
+        return super().publish(revision, *args, **kwargs)
+
     # -- the static build ------------------------------------------------------------------------
     # Page types publish through the interface described in docs/publishing.md (static_signatures,
     # static_signatures_bulk, build_queryset, prepare_build); a page without them is one file whose

@@ -72,3 +72,15 @@ class Command(BaseCommand):
                 last_name="管理员",
             )
             self.stdout.write(f"已创建开发用管理员账号 {username}")
+        # An editor and a reviewer, to try the review workflow (same development password).
+        from django.contrib.auth.models import Group
+
+        password = os.environ.get("DEV_ADMIN_PASSWORD", DEV_ADMIN_PASSWORD)
+        for name, group, first in (("editor", "编辑", "编辑"), ("reviewer", "审核员", "审核员")):
+            if User.objects.filter(username=name).exists() or not Group.objects.filter(name=group).exists():
+                continue
+            user = User.objects.create_user(
+                username=name, email=f"{name}@example.org", password=password, first_name=first, last_name="测试"
+            )
+            user.groups.add(Group.objects.get(name=group))
+            self.stdout.write(f"已创建开发用账号 {name}（{group}）")

@@ -1,0 +1,98 @@
+"""The editorial rules in the admin: review before publishing, the privacy guard, and the dashboard."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from wagtail import hooks
+from wagtail.admin.ui.components import Component
+from wagtail.models import Page, Revision
+
+from cms.core.privacy import page_problems
+
+
+@hooks.register("before_publish_page")
+def guard_publish(request, page):
+    """Runs when someone presses "publish" in the editor (the draft is already saved).
+
+    Refused, with the reason: a revision the person wrote themselves (unless they administer the site:
+    everyone else goes through review), and any personal data (each field named, the match masked).
+    """
+    if not request.user.is_superuser:
+        messages.error(request, "发布前需要另一位审核员审核：请点击“提交审核”。草稿已保存。")
+        return redirect("wagtailadmin_pages:edit", page.pk)
+    problems = page_problems(page)
+    if problems:
+        messages.error(request, "不能发布，草稿已保存。请先删除这些内容：" + "；".join(problems))
+        return redirect("wagtailadmin_pages:edit", page.pk)
+    return None
+
+
+class ScheduledPanel(Component):
+    """What goes live or comes down on a schedule, with nobody logged in."""
+
+    name = "scheduled"
+    order = 150
+
+    def render_html(self, parent_context=None):
+        now = timezone.now()
+        going_live = (
+            Revision.page_revisions.filter(approved_go_live_at__gt=now)
+            .select_related("user")
+            .order_by("approved_go_live_at")[:10]
+        )
+        rows = []
+        for revision in going_live:
+            page = revision.content_object
+            rows.append({"page": page, "when": revision.approved_go_live_at, "what": "定时上线"})
+        for page in Page.objects.live().filter(expire_at__gt=now).order_by("expire_at")[:10]:
+            rows.append({"page": page, "when": page.expire_at, "what": "到期下线"})
+        rows.sort(key=lambda r: r["when"])
+        return render_to_string("editorial/panel_scheduled.html", {"rows": rows})
+
+
+class StaticSitePanel(Component):
+    """The latest releases of the public static site: what changed there, and whether a build failed."""
+
+    name = "static_site"
+    order = 160
+
+    def render_html(self, parent_context=None):
+        from django.apps import apps
+
+        release = apps.get_model("publishing", "Release")
+        releases = list(release.objects.order_by("-pk")[:6])
+        return render_to_string("editorial/panel_static_site.html", {"releases": releases})
+
+
+@hooks.register("construct_homepage_panels")
+def add_panels(request, panels):
+    panels.append(ScheduledPanel())
+    panels.append(StaticSitePanel())
+
+
+@hooks.register("insert_global_admin_css")
+def panel_css():
+    return mark_safe(  # noqa: S308 - a fixed string
+        "<style>.xg-panel table{width:100%;border-collapse:collapse}.xg-panel td,.xg-panel th{padding:.4rem;"
+        "border-bottom:1px solid var(--w-color-border-furniture);text-align:left}.xg-failed{color:#b91c1c;"
+        "font-weight:700}</style>"
+    )
+
+
+@hooks.register("construct_page_action_menu")
+def only_review_publishes(menu_items, request, context):
+    """Without the site administrator's rights, the way to publish is "submit for review"."""
+    if not request.user.is_superuser:
+        menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
+
+
+@hooks.register("before_edit_page")
+def explain_own_review(request, page):
+    """A reviewer opening a revision of their own in review sees why there is no "approve" button."""
+    state = page.current_workflow_task_state if request.method == "GET" else None
+    if state and state.revision and state.revision.user_id == request.user.pk:
+        messages.info(request, "这是你自己写的修改：需要另一位审核员审核，你不能批准自己的修改。")
