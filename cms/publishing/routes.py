@@ -120,7 +120,12 @@ def live_pages(site: Site) -> list[LivePage]:
 def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
     """What every page shows around its content: settings, the main menu, templates, code of the chrome."""
     s = SiteSettings.load()
-    menu = [(p.pk, p.title, p.url_path) for p in pages if p.depth == site.root_page.depth + 1 and p.show_in_menus]
+    # The main menu and the footer's links (information pages) are the live children of home.
+    menu = [
+        (p.pk, p.title, p.url_path, p.show_in_menus, p.content_type_id)
+        for p in pages
+        if p.depth == site.root_page.depth + 1
+    ]
     base = Path(settings.BASE_DIR)
     return digest(
         [
