@@ -4,13 +4,17 @@ import pytest
 from wagtail.models import Page
 
 from cms.governance.models import ComponentPage, ModelIndexPage
-from cms.home.models import HomePage
+from cms.home.models import HomePage, InformationPage
 from cms.playbook.models import PlaybookChapterPage, PlaybookPage
 from cms.stories.models import StoryIndexPage, StoryPage
 from cms.training.models import CoursePage, LessonPage, TrainingIndexPage
 
 TREE = {
-    HomePage: {"parents": {Page}, "children": {StoryIndexPage, PlaybookPage, ModelIndexPage, TrainingIndexPage}},
+    HomePage: {
+        "parents": {Page},
+        "children": {StoryIndexPage, PlaybookPage, ModelIndexPage, TrainingIndexPage, InformationPage},
+    },
+    InformationPage: {"parents": {HomePage}, "children": set()},
     TrainingIndexPage: {"parents": {HomePage}, "children": {CoursePage}},
     CoursePage: {"parents": {TrainingIndexPage}, "children": {LessonPage}},
     LessonPage: {"parents": {CoursePage}, "children": set()},

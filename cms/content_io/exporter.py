@@ -19,7 +19,7 @@ from cms.core.models import Person, SiteSettings, Street
 
 from .body import blocks_to_markdown
 from .models import ContentSource
-from .schema import HOME, PERSON, SECTIONS, SETTINGS, STREET, Schema
+from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, STREET, Schema
 
 
 def scalar(value) -> str:
@@ -116,8 +116,15 @@ class Exporter:
                             posixpath.dirname(course_rel), f"{lesson.slug}.md"
                         )
                 sections.append((folder, section, index, children, grandchildren))
+        info_pages = []
+        if home is not None:
+            info_pages = list(apps.get_model("home.InformationPage").objects.child_of(home).order_by("path"))
+            for page in info_pages:
+                self.page_paths[page.pk] = self.keys.get(page.pk) or f"{PAGES_FOLDER}/{page.slug}.md"
         self.export_site(home)
         self.export_snippets()
+        for page in info_pages:
+            self.export_page(page, self.page_paths[page.pk], INFO, None)
         for folder, section, index, children, grandchildren in sections:
             self.export_page(index, f"{folder}/_index.md", section.index_schema, folder)
             for child in children:

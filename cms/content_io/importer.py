@@ -31,7 +31,7 @@ from .body import SCHEME, ParsedBody, parse_body, resolve_links
 from .errors import FileRejected, Problem
 from .models import ContentSource
 from .reader import SourceFile, read_data, read_markdown
-from .schema import HOME, PERSON, SECTIONS, SETTINGS, SNIPPET_SLUG_MAX, STREET, Schema
+from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, SNIPPET_SLUG_MAX, STREET, Schema
 
 FORMAT_VERSION = "1"
 HOME_KEY = "site.yaml#home"
@@ -203,9 +203,24 @@ class Importer:
             if len(parts) == 1:
                 self.problem(rel, "页面文件要放在栏目文件夹里（如 stories/），根目录只放 site.yaml 等数据文件")
                 continue
+            if parts[0] == PAGES_FOLDER:
+                if len(parts) != 2 or parts[1] == "_index.md":
+                    self.problem(
+                        rel,
+                        f"{PAGES_FOLDER}/ 里只放说明页文件（如 {PAGES_FOLDER}/privacy.md），不要子文件夹和 _index.md",
+                    )
+                    continue
+                try:
+                    source = read_markdown(self.root, rel)
+                except FileRejected as exc:
+                    self.problem(rel, exc.message, exc.line, exc.field)
+                    continue
+                self.add_page(source, apps.get_model("home.InformationPage"), INFO, HOME_KEY, None)
+                continue
             section = SECTIONS.get(parts[0])
             if section is None:
-                self.problem(rel, f"不认识的栏目文件夹 “{parts[0]}”（可用：{', '.join(SECTIONS)}）")
+                known = ", ".join([*SECTIONS, PAGES_FOLDER])
+                self.problem(rel, f"不认识的栏目文件夹 “{parts[0]}”（可用：{known}）")
                 continue
             if len(parts) > 3:
                 self.problem(rel, f"栏目 {parts[0]}/ 里的文件夹太深了")
@@ -248,7 +263,7 @@ class Importer:
             ):
                 self.problem(item.key, f"所在的课程文件夹缺少 {parent}")
         for folder in sorted(
-            {k.split("/")[0] for k in self.pages if "/" in k}
+            {k.split("/")[0] for k in self.pages if "/" in k and not k.startswith(f"{PAGES_FOLDER}/")}
             - {k.split("/")[0] for k in self.pages if k.endswith("/_index.md") and k.count("/") == 1}
         ):
             model = apps.get_model(SECTIONS[folder].index_model)
@@ -843,8 +858,8 @@ class Importer:
         for name in self.SIMPLE_FIELDS:
             if hasattr(page, name):
                 setattr(page, name, f[name] if name in f else page._meta.get_field(name).get_default())
-        if hasattr(page, "show_in_menus") and item.parent_key == HOME_KEY:
-            page.show_in_menus = True
+        if hasattr(page, "show_in_menus") and item.parent_key == HOME_KEY and item.key.endswith("/_index.md"):
+            page.show_in_menus = True  # the sections are the main menu; information pages sit in the footer
         if "key_figures" in f or item.key == HOME_KEY:
             page.key_figures = [{"type": "figure", "value": v} for v in f.get("key_figures", [])]
         if item.body is None:

@@ -365,6 +365,12 @@ LESSON = Schema(
 )
 
 
+INFO = Schema(
+    (TITLE, Field("slug", "slug"), Field("summary", "text", required=True, max_length=300), *SEO), body="markdown"
+)
+PAGES_FOLDER = "pages"  # content/pages/<slug>.md: information pages directly under home (privacy, reuse)
+
+
 @dataclass
 class Section:
     """A top-level folder of content/ and the page types it holds.

@@ -4,7 +4,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageC
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 
-from cms.core.blocks import FigureBlock
+from cms.core.blocks import BodyStreamBlock, FigureBlock
 from cms.core.models import BasePage
 
 
@@ -41,6 +41,7 @@ class HomePage(BasePage):
         "playbook.PlaybookPage",
         "governance.ModelIndexPage",
         "training.TrainingIndexPage",
+        "home.InformationPage",
     ]
     max_count = 1
     page_description = "网站首页，全站只有一个。"
@@ -80,3 +81,23 @@ class HomePage(BasePage):
         context["latest"] = [cards[i] for i in latest_ids if i in cards]
         context["sections"] = [p.specific for p in self.get_children().live().public().in_menu().specific(defer=True)]
         return context
+
+
+class InformationPage(BasePage):
+    """A page about the site itself (privacy, how to reuse the content), linked from every page's footer."""
+
+    summary = models.TextField("摘要", max_length=300)
+    body = StreamField(BodyStreamBlock(), verbose_name="正文")
+
+    content_panels = [*BasePage.content_panels, FieldPanel("summary"), FieldPanel("body")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types: list[str] = []
+    page_description = "关于本站的说明页（如隐私说明），链接在每一页的页脚。"
+
+    class Meta:
+        verbose_name = "说明页"
+        verbose_name_plural = "说明页"
+
+    def api_document_fields(self) -> dict:
+        return {"summary": self.summary}

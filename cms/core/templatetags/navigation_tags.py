@@ -31,6 +31,31 @@ def main_menu(context):
 
 
 @register.simple_tag(takes_context=True)
+def footer_links(context):
+    """Information pages (privacy, reuse) under home, linked from every footer."""
+    cache = context.render_context
+    if "footer_links" not in cache:
+        request = context.get("request")
+        build = getattr(request, "build_cache", None)
+        if build is not None and "footer_links" in build:
+            cache["footer_links"] = build["footer_links"]
+        else:
+            root = _site_root(context)
+            cache["footer_links"] = (
+                [
+                    p
+                    for p in root.get_children().live().public().specific(defer=True)
+                    if p.specific_class.__name__ == "InformationPage"
+                ]
+                if root
+                else []
+            )
+            if build is not None:
+                build["footer_links"] = cache["footer_links"]
+    return cache["footer_links"]
+
+
+@register.simple_tag(takes_context=True)
 def breadcrumbs(context, page):
     """Ancestors of the page below the site root, home first. The static build shares them between siblings."""
     if page is None or page.depth <= 2:
