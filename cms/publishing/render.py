@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import multiprocessing
 import os
 import re
+import signal
+import time
+import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +31,8 @@ from cms.core.models import SiteSettings
 from .routes import Route
 
 ATTR_URL = re.compile(r'(?:src|href|content|srcset|imagesrcset)="([^"]+)"')
-PARALLEL_THRESHOLD = 120
+PARALLEL_THRESHOLD = 120  # from this many routes: a pool of forked workers, in chunks
+SPLIT_THRESHOLD = 4  # from this many (small builds): one forked helper shares the routes with this process
 
 
 class RenderError(Exception):
@@ -67,6 +73,7 @@ class Renderer:
         self.pages: dict[int, Page] = {}
         self.cache: dict = {}  # shared by every page this process renders (breadcrumbs, …)
         self.root_paths = Site.get_site_root_paths()
+        self.parts: list[str] | None = None  # the parts of the file render() last returned, if composite
 
     def request(self, path: str):
         request = make_request(self.site, path)
@@ -102,7 +109,15 @@ class Renderer:
             self.cache["light"] = {r["pk"]: {**r, "path": "/" + r["url_path"][len(root) :]} for r in rows}
         return {pk: row for pk, row in self.cache["light"].items() if pk in ids}
 
+    def composite(self, head: str, parts: list[str], sep: str, tail: str) -> bytes:
+        """A file joined from independent parts (sitemap rows, API index items). The separators and each
+        part's first and last characters are punctuation, so the personal-data check may scan the parts
+        one by one and skip those it has seen (verify.personal_data_in_parts)."""
+        self.parts = [head, *parts, tail]
+        return (head + sep.join(parts) + tail).encode()
+
     def render(self, route: Route) -> bytes:
+        self.parts = None  # set by composite()
         if route.kind == "special":
             return self.render_special(route)
         page = self.pages[route.page_id]
@@ -141,18 +156,16 @@ class Renderer:
                     + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
                     + "</url>"
                 )
-            return (
-                '<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + "\n".join(rows) + "\n</urlset>\n"
-            ).encode()
+            head = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            )
+            return self.composite(head, rows, "\n", "\n</urlset>\n")
         if route.subpath == "api-index":
             light = self.light_pages(set(self.api_ids))
-            base = settings.PUBLIC_BASE_URL
-            items = [api_summary(light[pk], base) for pk in sorted(self.api_ids) if pk in light]
+            items = [api_item_json(light[pk], base) for pk in sorted(self.api_ids) if pk in light]
             # Compact: the index of a large site is hundreds of kilobytes and rebuilt on every publish.
-            return json.dumps(
-                {"meta": {"total_count": len(items)}, "items": items}, ensure_ascii=False, separators=(",", ":")
-            ).encode()
+            # Byte for byte json.dumps({"meta": …, "items": […]}, ensure_ascii=False, separators=(",", ":")).
+            return self.composite(f'{{"meta":{{"total_count":{len(items)}}},"items":[', items, ",", "]}")
         raise RenderError(f"未知的特殊文件 {route.url}")
 
 
@@ -179,6 +192,20 @@ def api_summary(page, base: str | None = None) -> dict:
     }
 
 
+_api_items: dict[tuple, str] = {}  # a light row (and the base URL) → its entry in the index, as JSON
+
+
+def api_item_json(row: dict, base: str) -> str:
+    """api_summary(row) as compact JSON, remembered per row: the index is rebuilt on every publish."""
+    key = (base, *row.values())
+    item = _api_items.get(key)
+    if item is None:
+        if len(_api_items) > 100_000:
+            _api_items.clear()
+        item = _api_items[key] = json.dumps(api_summary(row, base), ensure_ascii=False, separators=(",", ":"))
+    return item
+
+
 def api_document(page) -> dict:
     """One page as JSON. Pages say what they expose through api_document_fields()."""
     doc = api_summary(page)
@@ -203,7 +230,7 @@ def extract_assets(text: str) -> list[str]:
     return sorted(found)
 
 
-def write_file(root: Path, rel: str, data: bytes) -> Rendered:
+def write_file(root: Path, rel: str, data: bytes, parts: list[str] | None = None) -> Rendered:
     """Write one file with its compressed twins, and examine it for the release check (in the worker)."""
     from .builder import compress_data
     from .verify import examine
@@ -217,25 +244,109 @@ def write_file(root: Path, rel: str, data: bytes) -> Rendered:
         twins.append(suffix)
     text = data.decode("utf-8", "replace")
     assets = extract_assets(text) if rel.endswith((".html", ".xml")) else []
-    links, problems = examine(rel, text)
+    links, problems = examine(rel, text, parts)
     return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets, twins, links, problems)
 
 
 _worker: Renderer | None = None  # one per process and build; forked workers inherit the parent's state
 
 
-def _render_chunk(routes: list[Route]) -> list[Rendered]:
+def _renderer() -> Renderer:
     global _worker
     if _worker is None:
-        site_id, root, state, extra = _build_args
+        site_id, _root, state, extra = _build_args
         _worker = Renderer(Site.objects.select_related("root_page").get(pk=site_id), state, extra)
-    renderer = _worker
+    return _worker
+
+
+def _render_chunk(routes: list[Route]) -> list[Rendered]:
+    renderer = _renderer()
     renderer.load_pages({r.page_id for r in routes if r.page_id})
-    return [write_file(Path(_build_args[1]), r.file, renderer.render(r)) for r in routes]
+    out = []
+    for route in routes:
+        data = renderer.render(route)
+        out.append(write_file(Path(_build_args[1]), route.file, data, renderer.parts))
+    return out
 
 
-def _reset_worker():
+# How long each file took to render in this process's last builds: a small build hands out the slowest first.
+_last_cost: dict[str, float] = {}
+
+
+def _claim_and_render(routes: list[Route], counter) -> list[Rendered]:
+    """Render routes in order, each claimed from the counter shared with the other process."""
+    out = []
+    while True:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        if index >= len(routes):
+            return out
+        route = routes[index]
+        started = time.perf_counter()
+        out.extend(_render_chunk([route]))
+        _last_cost[route.file] = time.perf_counter() - started
+
+
+def _die_with_parent(parent: int):
+    """A forked helper must not outlive a killed build: it would keep the build lock's file open (and so
+    the lock held) and write into a folder the next build removes. Linux: PR_SET_PDEATHSIG."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _split_helper(parent: int, routes: list[Route], counter, conn, parent_end):
+    """The forked helper of a small build: render what it claims, send back the results (or the error)."""
+    _die_with_parent(parent)
+    parent_end.close()  # so a send fails (instead of blocking) if the parent is gone
+    try:
+        conn.send(("ok", _claim_and_render(routes, counter), dict(_last_cost)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the build
+        conn.send(("error", f"{exc}", traceback.format_exc(limit=5)))
+    finally:
+        conn.close()
+
+
+def _render_split(routes: list[Route], progress) -> list[Rendered]:
+    """Render a small build on two cores: this process and one forked helper (which inherits the warm
+    caches and what the signatures computed) claim routes one by one, the slowest last time first. The
+    special files (API index, sitemap) stay in this process, where their caches live on between builds."""
+    own = [r for r in routes if r.kind == "special"]
+    shared = [r for r in routes if r.kind != "special"]
+    shared.sort(key=lambda r: _last_cost.get(r.file, 0.02), reverse=True)
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("i", 0)
+    reader, writer = ctx.Pipe(duplex=False)
+    connections.close_all()  # neither process may use the other's database connection
+    helper = ctx.Process(target=_split_helper, args=(os.getpid(), shared, counter, writer, reader), daemon=True)
+    helper.start()
+    writer.close()
+    try:
+        mine = _render_chunk(own) + _claim_and_render(shared, counter)
+        progress(len(mine), len(routes))
+        try:
+            status, payload, extra = reader.recv()
+        except EOFError:
+            raise RenderError("渲染子进程意外退出") from None
+        if status != "ok":
+            raise RenderError(payload)
+        done_here = {r.file for r in mine}
+        _last_cost.update((k, v) for k, v in extra.items() if k not in done_here)
+    finally:
+        reader.close()
+        helper.join(5)
+        if helper.is_alive():
+            helper.kill()
+            helper.join()
+    progress(len(routes), len(routes))
+    return mine + payload
+
+
+def _reset_worker(parent: int):
     global _worker
+    _die_with_parent(parent)
     _worker = None
     connections.close_all()
 
@@ -259,6 +370,8 @@ def render_routes(
     workers = min(os.cpu_count() or 1, 4)
     out: list[Rendered] = []
     try:
+        if SPLIT_THRESHOLD <= total < PARALLEL_THRESHOLD and workers >= 2 and not _in_memory_db():
+            return _render_split(routes, progress)
         if total < PARALLEL_THRESHOLD or workers < 2 or _in_memory_db():
             step = max(1, total // 50)
             for start in range(0, total, step):
@@ -268,7 +381,7 @@ def render_routes(
         connections.close_all()
         chunks = [routes[i : i + 50] for i in range(0, total, 50)]
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers, initializer=_reset_worker) as pool:
+        with ctx.Pool(workers, initializer=_reset_worker, initargs=(os.getpid(),)) as pool:
             for result in pool.imap_unordered(_render_chunk, chunks):
                 out += result
                 progress(len(out), total)

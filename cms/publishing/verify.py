@@ -64,15 +64,44 @@ def exists(out: Path, target: str) -> bool:
     return path.is_dir() and (path / "index.html").is_file()
 
 
-def examine(rel: str, text: str) -> tuple[list[str], list[str]]:
-    """One rendered file: (its internal link targets, what the release check must refuse in it)."""
+# Per composite file (the API index, the sitemap: rebuilt on every publish, hundreds of kilobytes), what
+# each of its parts held when last scanned. A warm worker scans only the parts that are new.
+_scanned_parts: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
+def personal_data_in_parts(rel: str, parts: list[str]) -> list[tuple[str, str]]:
+    """find_personal_data over a file made by joining `parts` with separators that cannot be part of a
+    match (e.g. "," between JSON objects, newlines between XML elements, each part beginning and ending
+    with punctuation): the same findings as scanning the whole text, but each distinct part is scanned
+    once per process."""
+    known = _scanned_parts.get(rel, {})
+    seen: dict[str, list[tuple[str, str]]] = {}
+    hits: list[tuple[str, str]] = []
+    for part in parts:
+        found = seen.get(part)
+        if found is None:
+            found = known.get(part)
+            if found is None:
+                found = find_personal_data(part)
+            seen[part] = found
+        hits += found
+    _scanned_parts[rel] = seen  # only the current parts: the cache never outgrows the file
+    return hits
+
+
+def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """One rendered file: (its internal link targets, what the release check must refuse in it).
+
+    `parts`, for a file joined from independent pieces, lets the personal-data scan skip pieces it has
+    already scanned (see personal_data_in_parts)."""
     problems = []
     encoded = rel.encode()
     if len(encoded) > MAX_PATH_BYTES or any(len(p.encode()) > MAX_NAME_BYTES for p in rel.split("/")):
         problems.append(f"path|{rel}：路径超过文件系统的长度限制")
     if not rel.endswith(TEXT_SUFFIXES):
         return [], problems
-    for kind, masked in find_personal_data(text):
+    personal = personal_data_in_parts(rel, parts) if parts is not None else find_personal_data(text)
+    for kind, masked in personal:
         problems.append(f"personal-data|{rel}：含有{KIND_LABELS[kind]} {masked}")
     host = cms_host()
     if host != "\0" and host in text:
