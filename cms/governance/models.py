@@ -10,13 +10,16 @@ from __future__ import annotations
 from django.db import models
 from django.shortcuts import get_object_or_404
 from modelcluster.fields import ParentalKey
+from rest_framework import serializers
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from cms.core.api import PageLinkSerializer, StreamSerializer, StreetSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage
 from cms.core.models.snippets import Street
@@ -55,6 +58,21 @@ class ComponentAdoption(Orderable):
         return STAGE_LABELS.get(self.stage, self.stage)
 
 
+class AdoptionsSerializer(serializers.Field):
+    def to_representation(self, value):
+        return [
+            {
+                "street": StreetSerializer().to_representation(a.street),
+                "stage": a.stage,
+                "stage_label": a.stage_label,
+                "since": a.since,
+                "runner": a.runner,
+                "note": a.note,
+            }
+            for a in value.all()
+        ]
+
+
 def live_components(index_page: Page):
     return ComponentPage.objects.child_of(index_page).live().public().order_by("path")
 
@@ -82,6 +100,8 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
 
     content_panels = [*BasePage.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*BasePage.search_fields, index.SearchField("intro"), index.SearchField("body")]
+
+    api_fields = [APIField("intro"), APIField("body", serializer=StreamSerializer())]
 
     parent_page_types = ["home.HomePage"]
     subpage_types = ["governance.ComponentPage"]
@@ -234,6 +254,23 @@ class ComponentPage(BasePage):
         index.SearchField("summary"),
         index.SearchField("problem"),
         index.SearchField("body"),
+    ]
+
+    api_fields = [
+        APIField("short_name"),
+        APIField("role"),
+        APIField("summary"),
+        APIField("problem"),
+        APIField("who_runs"),
+        APIField("needs_people"),
+        APIField("needs_space"),
+        APIField("needs_money"),
+        APIField("playbook_chapter", serializer=PageLinkSerializer()),
+        APIField("measures", serializer=StreamSerializer()),
+        APIField("risks", serializer=StreamSerializer()),
+        APIField("body", serializer=StreamSerializer()),
+        APIField("stories", serializer=StreamSerializer()),
+        APIField("adoptions", serializer=AdoptionsSerializer()),
     ]
 
     parent_page_types = ["governance.ModelIndexPage"]

@@ -1,9 +1,11 @@
 from django.db import models
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.api import APIField
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 
+from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock, FigureBlock
 from cms.core.models import BasePage
 
@@ -34,6 +36,8 @@ class HomePage(BasePage):
             help_text="未选择推荐时，显示标记为“在首页推荐”的最新故事",
         ),
     ]
+
+    api_fields = [APIField("lead"), APIField("key_figures", serializer=StreamSerializer())]
 
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = [
@@ -90,6 +94,8 @@ class InformationPage(BasePage):
     body = StreamField(BodyStreamBlock(), verbose_name="正文")
 
     content_panels = [*BasePage.content_panels, FieldPanel("summary"), FieldPanel("body")]
+
+    api_fields = [APIField("summary"), APIField("body", serializer=StreamSerializer())]
 
     parent_page_types = ["home.HomePage"]
     subpage_types: list[str] = []

@@ -14,11 +14,13 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage
 from cms.core.models.base import BasePageForm
@@ -97,6 +99,8 @@ class PlaybookPage(RoutablePageMixin, BasePage):
 
     content_panels = [*BasePage.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*BasePage.search_fields, index.SearchField("intro")]
+
+    api_fields = [APIField("intro"), APIField("body", serializer=StreamSerializer())]
 
     parent_page_types = ["home.HomePage"]
     subpage_types = ["playbook.PlaybookChapterPage"]
@@ -273,6 +277,17 @@ class PlaybookChapterPage(BasePage):
         index.SearchField("purpose"),
         index.SearchField("steps"),
         index.SearchField("body"),
+    ]
+
+    api_fields = [
+        APIField("summary"),
+        APIField("purpose"),
+        APIField("steps", serializer=StreamSerializer()),
+        APIField("checklist", serializer=StreamSerializer()),
+        APIField("pitfalls", serializer=StreamSerializer()),
+        APIField("cases", serializer=StreamSerializer()),
+        APIField("templates", serializer=StreamSerializer()),
+        APIField("body", serializer=StreamSerializer()),
     ]
 
     parent_page_types = ["playbook.PlaybookPage"]

@@ -19,8 +19,12 @@ INSTALLED_APPS = [
     "cms.governance",
     "cms.training",
     "cms.editorial",
+    "cms.headless",
     "cms.content_io",
     "cms.publishing",
+    "wagtail.api.v2",
+    "rest_framework",
+    "corsheaders",
     "wagtail.contrib.settings",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -51,10 +55,12 @@ TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -166,3 +172,13 @@ LOGGING = {
     # The task worker logs every task it runs at INFO; only problems are worth reading.
     "loggers": {name: {"level": "WARNING"} for name in ("django_tasks", "django_tasks_db")},
 }
+
+# The read API (/api/v2/): cross-origin reads from these origins only (comma-separated, e.g.
+# "https://mp.example.cn,https://portal.example.gov.cn"); responses carry ETags.
+CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("API_CORS_ORIGINS", "").split(",") if o.strip()]
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+WAGTAILAPI_BASE_URL = os.environ.get("WAGTAILAPI_BASE_URL", "")
+WAGTAILAPI_LIMIT_MAX = 100
+REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}

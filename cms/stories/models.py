@@ -15,13 +15,16 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
+from rest_framework import serializers
 from taggit.models import ItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from cms.core.api import ImageSerializer, StreamSerializer, StreetSerializer, TagsSerializer
 from cms.core.archive import build_archive
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage, Street, Tag
@@ -69,6 +72,17 @@ def story_listing_queryset():
     )
 
 
+class PeopleSerializer(serializers.Field):
+    """People in a story, as the public sees them: name, role, organisation. Never the consent record."""
+
+    def to_representation(self, value):
+        return [
+            {"name": link.person.name, "role": link.person.role, "organisation": link.person.organisation}
+            for link in value.all()
+            if link.person.consent_on_record
+        ]
+
+
 class StoryIndexPage(RoutablePageMixin, BasePage):
     """All stories, with stable archive pages, tag and street pages and a feed, each at a real URL.
 
@@ -80,6 +94,7 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     feed_path = "feed.xml"
 
     content_panels = [*BasePage.content_panels, FieldPanel("intro")]
+    api_fields = [APIField("intro")]
 
     parent_page_types = ["home.HomePage"]
     subpage_types = ["stories.StoryPage"]
@@ -266,6 +281,19 @@ class StoryPage(BasePage):
         index.SearchField("summary"),
         index.SearchField("body"),
         index.FilterField("date"),
+    ]
+
+    api_fields = [
+        APIField("summary"),
+        APIField("date"),
+        APIField("hero_image", serializer=ImageSerializer()),
+        APIField("hero_caption", serializer=serializers.CharField(source="display_hero_caption")),
+        APIField("hero_credit", serializer=serializers.CharField(source="display_hero_credit")),
+        APIField("body", serializer=StreamSerializer()),
+        APIField("tags", serializer=TagsSerializer()),
+        APIField("street", serializer=StreetSerializer()),
+        APIField("people", serializer=PeopleSerializer(source="featured_people")),
+        APIField("featured"),
     ]
 
     parent_page_types = ["stories.StoryIndexPage"]

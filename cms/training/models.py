@@ -17,11 +17,13 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage
 
@@ -43,6 +45,8 @@ class TrainingIndexPage(RoutablePageMixin, BasePage):
 
     content_panels = [*BasePage.content_panels, FieldPanel("intro"), FieldPanel("body")]
     search_fields = [*BasePage.search_fields, index.SearchField("intro")]
+
+    api_fields = [APIField("intro"), APIField("body", serializer=StreamSerializer())]
 
     parent_page_types = ["home.HomePage"]
     subpage_types = ["training.CoursePage"]
@@ -129,6 +133,8 @@ class CoursePage(BasePage):
     ]
     search_fields = [*BasePage.search_fields, index.SearchField("summary"), index.SearchField("intro")]
 
+    api_fields = [APIField("summary"), APIField("audience"), APIField("intro")]
+
     parent_page_types = ["training.TrainingIndexPage"]
     subpage_types = ["training.LessonPage"]
     page_description = "一门课：介绍、适合谁、按顺序排列的课时，可以保存到手机上离线阅读。"
@@ -195,6 +201,14 @@ class LessonPage(BasePage):
         MultiFieldPanel([FieldPanel("sources")], heading="出处"),
     ]
     search_fields = [*BasePage.search_fields, index.SearchField("key_points"), index.SearchField("body")]
+
+    api_fields = [
+        APIField("duration"),
+        APIField("key_points", serializer=StreamSerializer()),
+        APIField("body", serializer=StreamSerializer()),
+        APIField("quiz", serializer=StreamSerializer()),
+        APIField("sources", serializer=StreamSerializer()),
+    ]
 
     parent_page_types = ["training.CoursePage"]
     subpage_types: list[str] = []

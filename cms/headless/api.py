@@ -1,0 +1,124 @@
+"""The live read API: Wagtail's stable v2 API at /api/v2/ (pages, images, documents).
+
+Only live, public pages (Wagtail's own rule) and media in public collections. Extra filters:
+`tag=<slug>` and `street=<slug>` (stories; `street` also for model components: the streets that run
+them) and `course=<id or slug>` (lessons). Responses carry ETags (ConditionalGetMiddleware) and a short
+Cache-Control; cross-origin reads are allowed from API_CORS_ORIGINS only (django-cors-headers).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.cache import patch_cache_control
+from rest_framework.filters import BaseFilterBackend
+from wagtail.api.v2.filters import FieldsFilter
+from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v2.serializers import PageHtmlUrlField, PageSerializer
+from wagtail.api.v2.utils import BadRequestError
+from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Collection, CollectionViewRestriction
+
+CACHE_SECONDS = 60
+OUR_FILTERS = ("tag", "street", "course")
+
+
+class XiaogeFilter(BaseFilterBackend):
+    """tag, street and course: what a mini-program or another district's portal asks for."""
+
+    def filter_queryset(self, request, queryset, view):
+        model = queryset.model
+        names = {f.name for f in model._meta.get_fields()}
+        tag = request.GET.get("tag")
+        if tag:
+            if "tagged_items" not in names:
+                raise BadRequestError("tag 只能用于有标签的页面类型，如 type=stories.StoryPage")
+            queryset = queryset.filter(tagged_items__tag__slug=tag)
+        street = request.GET.get("street")
+        if street:
+            if "street" in names:
+                queryset = queryset.filter(street__slug=street)
+            elif "adoptions" in names:
+                queryset = queryset.filter(adoptions__street__slug=street).distinct()
+            else:
+                raise BadRequestError("street 只能用于 type=stories.StoryPage 或 type=governance.ComponentPage")
+        course = request.GET.get("course")
+        if course:
+            if model.__name__ != "LessonPage":
+                raise BadRequestError("course 只能用于 type=training.LessonPage")
+            from cms.training.models import CoursePage
+
+            match = Q(slug=course) | (Q(pk=int(course)) if course.isdigit() else Q())
+            parent = CoursePage.objects.live().public().filter(match).first()
+            if parent is None:
+                raise BadRequestError(f"没有这门课：{course}")
+            queryset = queryset.filter(path__startswith=parent.path, depth=parent.depth + 1)
+        return queryset
+
+
+class CachedMixin:
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+        return response
+
+
+class FieldsFilterBesidesOurs(FieldsFilter):
+    """Wagtail filters by any api field's value (street=<id>); ours take tag, street and course by slug."""
+
+    def filter_queryset(self, request, queryset, view):
+        original = request._request.GET
+        trimmed = original.copy()
+        for name in OUR_FILTERS:
+            trimmed.pop(name, None)
+        request._request.GET = trimmed
+        try:
+            return super().filter_queryset(request, queryset, view)
+        finally:
+            request._request.GET = original
+
+
+class PublicHtmlUrlField(PageHtmlUrlField):
+    """html_url on the public static site (PUBLIC_BASE_URL), never the CMS host."""
+
+    def to_representation(self, page):
+        return page.specific.public_url() if hasattr(page.specific, "public_url") else super().to_representation(page)
+
+
+class XiaogePageSerializer(PageSerializer):
+    html_url = PublicHtmlUrlField(read_only=True)
+
+
+class XiaogePagesAPIViewSet(CachedMixin, PagesAPIViewSet):
+    base_serializer_class = XiaogePageSerializer
+    filter_backends = [
+        XiaogeFilter,
+        *[FieldsFilterBesidesOurs if f is FieldsFilter else f for f in PagesAPIViewSet.filter_backends],
+    ]
+    known_query_parameters = PagesAPIViewSet.known_query_parameters.union(OUR_FILTERS)
+
+
+def public_collections():
+    restricted = CollectionViewRestriction.objects.values_list("collection__path", flat=True)
+    collections = Collection.objects.all()
+    for path in restricted:
+        collections = collections.exclude(path__startswith=path)
+    return collections
+
+
+class PublicImagesAPIViewSet(CachedMixin, ImagesAPIViewSet):
+    def get_queryset(self):
+        return super().get_queryset().filter(collection__in=public_collections())
+
+
+class PublicDocumentsAPIViewSet(CachedMixin, DocumentsAPIViewSet):
+    def get_queryset(self):
+        return super().get_queryset().filter(collection__in=public_collections())
+
+
+api_router = WagtailAPIRouter("wagtailapi")
+api_router.register_endpoint("pages", XiaogePagesAPIViewSet)
+api_router.register_endpoint("images", PublicImagesAPIViewSet)
+api_router.register_endpoint("documents", PublicDocumentsAPIViewSet)

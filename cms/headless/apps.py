@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class HeadlessConfig(AppConfig):
+    name = "cms.headless"
+    label = "headless"
+    verbose_name = "读取接口"
