@@ -5,11 +5,13 @@ from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.editorial.views import share_view
 from cms.headless.api import api_router
 
 urlpatterns = [
     path("api/v2/", api_router.urls),
     path("admin/", include(wagtailadmin_urls)),
+    path("share/<str:token>/", share_view, name="share_link"),
     path("documents/", include(wagtaildocs_urls)),
 ]
 

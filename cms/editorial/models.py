@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
+from django.db import models
 from django.urls import reverse
 from wagtail.models import AbstractGroupApprovalTask
 
 from cms.core.privacy import page_problems
 
 from .middleware import current_request
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def revision_author_id(obj) -> int | None:
@@ -50,3 +58,49 @@ class ReviewTask(AbstractGroupApprovalTask):
     class Meta:
         verbose_name = "审核（不能审核自己的修改）"
         verbose_name_plural = "审核任务"
+
+
+def share_link_expiry():
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(hours=settings.SHARE_LINK_HOURS)
+
+
+class ShareLink(models.Model):
+    """A secret address where someone without an account reads a page's latest draft until it expires.
+
+    The token is random (not derived from the page), the link shows the draft rendered like the public
+    page with a banner, never the admin; deleting the link revokes it at once.
+    """
+
+    page = models.ForeignKey("wagtailcore.Page", verbose_name="页面", on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    expires_at = models.DateTimeField("失效时间", default=share_link_expiry)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "分享预览链接"
+        verbose_name_plural = "分享预览链接"
+
+    def __str__(self) -> str:
+        return f"{self.page.title}（{self.expires_at:%Y-%m-%d %H:%M} 失效）"
+
+    @property
+    def is_valid(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at > timezone.now()
+
+    def get_absolute_url(self) -> str:
+        return reverse("share_link", args=[self.token])
+
+    @property
+    def address(self) -> str:
+        return self.get_absolute_url()

@@ -9,9 +9,13 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
+from wagtail.admin.views.generic import CreateView
+from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.models import Page, Revision
 
 from cms.core.privacy import page_problems
+
+from .models import ShareLink
 
 
 @hooks.register("before_publish_page")
@@ -96,3 +100,49 @@ def explain_own_review(request, page):
     state = page.current_workflow_task_state if request.method == "GET" else None
     if state and state.revision and state.revision.user_id == request.user.pk:
         messages.info(request, "这是你自己写的修改：需要另一位审核员审核，你不能批准自己的修改。")
+
+
+class ShareLinkCreateView(CreateView):
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.request.GET.get("page", "").isdigit():
+            initial["page"] = int(self.request.GET["page"])
+        return initial
+
+    def save_instance(self):
+        instance = self.form.save(commit=False)
+        instance.created_by = self.request.user
+        instance.save()
+        return instance
+
+    def get_success_message(self, instance):
+        url = self.request.build_absolute_uri(instance.get_absolute_url())
+        return f"分享预览链接：{url}（{timezone.localtime(instance.expires_at):%Y-%m-%d %H:%M} 失效；删除即可立即作废）"
+
+
+class ShareLinkViewSet(ModelViewSet):
+    """Links to read a draft without an account: made here, listed with their address, revoked by deleting."""
+
+    model = ShareLink
+    icon = "link"
+    menu_label = "分享预览链接"
+    add_to_admin_menu = True
+    menu_order = 900
+    form_fields = ["page", "expires_at"]
+    list_display = ["page", "address", "expires_at", "created_by"]
+    create_view_class = ShareLinkCreateView
+    copy_view_enabled = False
+    inspect_view_enabled = False
+
+
+@hooks.register("register_admin_viewset")
+def register_share_links():
+    return ShareLinkViewSet("share_links")
+
+
+@hooks.register("register_page_header_buttons")
+def share_link_button(page, user, view_name=None, next_url=None):
+    from wagtail.admin.widgets import Button
+
+    if page.pk and page.permissions_for_user(user).can_edit():
+        yield Button("生成分享预览链接", f"/admin/share_links/new/?page={page.pk}", icon_name="link", priority=60)

@@ -95,6 +95,8 @@ def adoption_rows(components: list[ComponentPage]) -> tuple[list[Street], list[d
 class ModelIndexPage(RoutablePageMixin, BasePage):
     """The model at a glance: the "1+n" diagram, the components, the adoption matrix, each street's page."""
 
+    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
+
     intro = models.TextField("导语", help_text="一两句话：“1+n”模式是什么")
     body = StreamField(BodyStreamBlock(), verbose_name="正文", blank=True)
 

@@ -94,6 +94,8 @@ def edition_info(changes: list[PlaybookChange]) -> dict:
 class PlaybookPage(RoutablePageMixin, BasePage):
     """The playbook's front page, with the whole playbook for print and as a PDF, and its change history."""
 
+    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
+
     intro = models.TextField("导语", help_text="一两句话：这本手册写给谁、怎么用")
     body = StreamField(BodyStreamBlock(), verbose_name="使用说明", blank=True)
 

@@ -182,3 +182,6 @@ CORS_ALLOW_CREDENTIALS = False
 WAGTAILAPI_BASE_URL = os.environ.get("WAGTAILAPI_BASE_URL", "")
 WAGTAILAPI_LIMIT_MAX = 100
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+
+# Share links: how many hours a link to a draft stays valid.
+SHARE_LINK_HOURS = int(os.environ.get("SHARE_LINK_HOURS", "72"))

@@ -90,6 +90,8 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     story changes the front page of each listing it belongs to, not every page of it.
     """
 
+    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
+
     intro = models.TextField("导语", blank=True)
     feed_path = "feed.xml"
 

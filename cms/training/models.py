@@ -40,6 +40,8 @@ def core_asset_urls() -> list[str]:
 class TrainingIndexPage(RoutablePageMixin, BasePage):
     """The courses, the offline service worker and the web app manifest."""
 
+    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
+
     intro = models.TextField("导语", help_text="一两句话：写给谁，怎么用（可以离线保存）")
     body = StreamField(BodyStreamBlock(), verbose_name="正文", blank=True)
 

@@ -128,6 +128,29 @@ class BasePage(ListingFieldsMixin, SocialFieldsMixin, Page):
     def meta_description(self) -> str:
         return self.search_description or self.display_listing_summary or self.title
 
+    # -- preview -------------------------------------------------------------------------------
+    PREVIEW_BANNER = "预览：这是还没有发布的版本，公开网站上看不到。"
+
+    @property
+    def preview_sizes(self):
+        """A courier's phone first (360 px, the narrowest common Android width), then tablet and desktop."""
+        return [
+            {"name": "mobile", "icon": "mobile-alt", "device_width": 360, "label": "按手机宽度预览（360 像素）"},
+            {"name": "tablet", "icon": "tablet-alt", "device_width": 768, "label": "按平板宽度预览"},
+            {"name": "desktop", "icon": "desktop", "device_width": 1280, "label": "按电脑宽度预览"},
+        ]
+
+    def serve_preview(self, request, mode_name):
+        """Exactly the static build's HTML for this version, with a banner saying it is not public."""
+        from django.http import HttpResponse
+
+        from cms.core import preview
+
+        html = preview.render(self, request, self.PREVIEW_BANNER)
+        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
     # -- publishing ----------------------------------------------------------------------------
     def publish(self, revision, *args, **kwargs):
         """Every way of publishing (editor, review, schedule, import) ends here: personal data never goes out."""

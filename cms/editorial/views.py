@@ -1,0 +1,34 @@
+"""Share links: a reviewer without an account reads a draft; editors make and revoke the links."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from cms.core import preview
+
+from .models import ShareLink
+
+
+def gone(request, status=404):
+    html = render_to_string("editorial/share_gone.html", {}, request)
+    return HttpResponse(html, status=status)
+
+
+def share_view(request, token: str):
+    """The latest draft of the page, as the public will see it, with a banner. Never the admin."""
+    link = ShareLink.objects.select_related("page").filter(token=token).first()
+    if link is None:
+        return gone(request)
+    if not link.is_valid:
+        return gone(request, status=410)
+    page = link.page.specific
+    draft = page.get_latest_revision_as_object() if page.latest_revision_id else page
+    expires = timezone.localtime(link.expires_at).strftime("%Y-%m-%d %H:%M")
+    html = preview.render(draft, request, f"分享预览：这是还没有发布的版本，链接在 {expires} 失效。")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
