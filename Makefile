@@ -19,7 +19,16 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
+# axe-core for the accessibility tests (test-only, pinned in package-lock.json). Without npm the
+# accessibility tests skip; nothing on the public site needs Node.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm not found: the accessibility tests will skip (apt install npm, then make install)"; \
+	fi
+
+install: $(BIN)/.installed node_modules/.installed ## Create .venv and install the pinned dependencies (and axe-core when npm exists)
 
 setup: install ## Migrate, create the page tree and the dev admin, load content/ (first run), build the site
 	$(MANAGE) migrate --noinput -v0
