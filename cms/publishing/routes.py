@@ -39,9 +39,17 @@ def url_to_file(url: str) -> str:
     return rel
 
 
+# json.dumps(value, sort_keys=True, default=str, ensure_ascii=False) without building an encoder per call
+_encode = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False).encode
+
+
 def digest(value: object) -> str:
-    data = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode()
-    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    return hashlib.sha1(_encode(value).encode(), usedforsecurity=False).hexdigest()
+
+
+def route_signature(glob: str, kind: str, encoded: str) -> str:
+    """A route's signature: the global digest, the kind of file and what its content depends on (as JSON)."""
+    return hashlib.sha1(f"{glob}\0{kind}\0{encoded}".encode(), usedforsecurity=False).hexdigest()
 
 
 _digest_cache: dict[tuple, str] = {}
@@ -154,28 +162,36 @@ def collect_routes(
     versions = {p.pk: p.live_revision_id or str(p.last_published_at) for p in pages}
     routes: dict[str, Route] = {}
 
-    def add(url, kind, page_id, subpath, signature):
-        routes[url] = Route(url, url_to_file(url), kind, page_id, subpath, digest([glob, kind, signature]))
+    def add(url, kind, page_id, subpath, signature, encoded: str | None = None):
+        encoded = _encode(signature) if encoded is None else encoded
+        routes[url] = Route(url, url_to_file(url), kind, page_id, subpath, route_signature(glob, kind, encoded))
 
-    by_class: dict[type, list[Page]] = defaultdict(list)
+    by_class: dict[type, list[LivePage]] = defaultdict(list)
+    classes: dict[int, type] = {}
     for page in pages:
-        by_class[page.specific_class or Page].append(page)
+        cls = classes.get(page.content_type_id)
+        if cls is None:
+            cls = classes[page.content_type_id] = page.specific_class or Page
+        by_class[cls].append(page)
+    root_path = site.root_page.url_path
+    paths = {p.pk: "/" + p.url_path[len(root_path) :] for p in pages if p.url_path.startswith(root_path)}
     for cls, group in by_class.items():
         bulk = cls.static_signatures_bulk(group, versions, state) if hasattr(cls, "static_signatures_bulk") else {}
         per_page = hasattr(cls, "static_signatures")
         specific = {p.pk: p for p in cls.objects.filter(pk__in=[p.pk for p in group])} if per_page else {}
-        root_path = site.root_page.url_path
         for page in group:
-            if not page.url_path.startswith(root_path):
+            path = paths.get(page.pk)
+            if path is None:
                 continue
-            path = "/" + page.url_path[len(root_path) :]
+            own = _encode(bulk.get(page.pk, versions[page.pk]))
             if per_page:
                 for subpath, signature in specific[page.pk].static_signatures(versions).items():
                     add(path + subpath, "page", page.pk, subpath, [versions[page.pk], signature])
             else:
-                add(path, "page", page.pk, "", bulk.get(page.pk, versions[page.pk]))
-            add(f"/{API_PREFIX}{page.pk}.json", "api", page.pk, "", bulk.get(page.pk, versions[page.pk]))
-    listing = [(p.pk, versions[p.pk], p.content_type_id) for p in pages]
+                add(path, "page", page.pk, "", None, own)
+            # The JSON document shows the page's URL, which a move of an ancestor changes without a revision.
+            add(f"/{API_PREFIX}{page.pk}.json", "api", page.pk, "", None, f"{own}\0{path}")
+    listing = [(p.pk, versions[p.pk], p.content_type_id, paths.get(p.pk)) for p in pages]
     add(f"/{API_PREFIX}index.json", "special", None, "api-index", listing)
     add("/sitemap.xml", "special", None, "sitemap", [sorted(u for u, r in routes.items() if r.kind == "page"), listing])
     add("/robots.txt", "special", None, "robots", None)
