@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_replace
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -16,6 +17,7 @@ def gone(request, status=404):
     return HttpResponse(html, status=status)
 
 
+@csp_replace({"style-src": ["'self'"], "frame-ancestors": ["'none'"]})
 def share_view(request, token: str):
     """The latest draft of the page, as the public will see it, with a banner. Never the admin."""
     link = ShareLink.objects.select_related("page").filter(token=token).first()

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "wagtail.api.v2",
     "rest_framework",
     "corsheaders",
+    "csp",
+    "axes",
     "wagtail.contrib.settings",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",
@@ -67,6 +69,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "cms.editorial.middleware.CurrentRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cms.core.middleware.AdminScriptPolicyMiddleware",  # after CSPMiddleware: it marks the response first
+    "cms.core.middleware.PermissionsPolicyMiddleware",
+    # Last: django-axes locks out repeated failed logins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -143,7 +150,9 @@ WAGTAIL_SITE_NAME = "小哥 · 快递小哥参与社区治理"
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
+# Uploads: only these types, at most 10 MB, and at most 40 million pixels (decompression bombs).
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "ods", "pdf", "pptx", "txt", "xlsx"]
+WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
@@ -185,3 +194,40 @@ REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRen
 
 # Share links: how many hours a link to a draft stays valid.
 SHARE_LINK_HOURS = int(os.environ.get("SHARE_LINK_HOURS", "72"))
+
+# Logins: after 5 failures for one user name, or from one address, that user or address is locked out
+# for an hour (django-axes). The lockout page is in Chinese.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_RESET_ON_SUCCESS = True
+
+# Content-Security-Policy of the CMS (django-csp). Wagtail's admin still needs inline styles, and inline
+# scripts for its widgets under /admin/ only (cms.core.middleware.AdminScriptPolicyMiddleware); elsewhere
+# scripts come from the CMS only. The public static site has its own, stricter policy in deploy/nginx.conf.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from a third party
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "manifest-src": ["'self'"],
+    }
+}
+PERMISSIONS_POLICY = "geolocation=(), camera=(), microphone=(), payment=(), usb=()"
+# Never framed: Wagtail's own preview views allow their same-origin iframe (and CSP frame-ancestors
+# 'self' above says the same to current browsers).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

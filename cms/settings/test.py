@@ -14,3 +14,6 @@ SITE_DIR = BASE_DIR / "var" / "test-site"
 STATIC_ROOT = BASE_DIR / "var" / "test-static"
 SITE_AUTO_BUILD = False  # tests that publish turn it on
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Tests log users in without a request (client.login); tests/test_hardening.py turns lockout back on.
+AXES_ENABLED = False
