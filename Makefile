@@ -8,7 +8,7 @@ PORT ?= 8000
 SITE_PORT ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test lint check clean bench
+.PHONY: help install run setup test lint check clean bench backup restore
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,14 @@ test: lint check ## Lint, checks, then the test suite
 
 bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
 	$(BIN)/python bench/publish_bench.py
+
+backup: install ## Back up the database and media into var/backups/ (SQLite copy or pg_dump)
+	$(MANAGE) backup_site
+
+restore: install ## Restore BACKUP=var/backups/xiaoge-….tar.gz, then rebuild the static site from it
+	@test -n "$(BACKUP)" || (echo "用法：make restore BACKUP=var/backups/xiaoge-….tar.gz" && exit 2)
+	$(MANAGE) restore_site "$(BACKUP)" $(if $(FORCE),--force,)
+	$(MANAGE) build_site --full
 
 clean: ## Remove the local database, media and built site (keeps .venv)
 	rm -rf db.sqlite3 db.sqlite3-* var site
