@@ -90,12 +90,14 @@
   });
 
   // -- a course: save it for offline --------------------------------------------------------------
+  // The box is there from the first paint (so the lessons below it do not move) unless scripts are off (CSS);
+  // a browser that cannot save hides it.
   var box = document.querySelector("[data-offline-course]");
-  if (box && "caches" in window && "serviceWorker" in navigator) {
+  if (box && !("caches" in window && "serviceWorker" in navigator)) { box.hidden = true; }
+  else if (box) {
     var course = box.getAttribute("data-offline-course");
     var button = box.querySelector("button");
     var status = box.querySelector(".offline__status");
-    box.hidden = false;
     if (progress.courses[course]) { status.textContent = "已保存到这台手机（" + progress.courses[course] + "），没网也能看。"; button.textContent = "重新保存（更新到最新）"; }
     function assetsOf(html, base) {
       var doc = new DOMParser().parseFromString(html, "text/html");
