@@ -31,7 +31,7 @@ class Quiet(SimpleHTTPRequestHandler):
         if path.is_dir():
             if not self.path.split("?")[0].endswith("/"):
                 return super().send_head()  # the redirect to the address with a slash
-            path = path / "index.html"
+            path = path / ("index.json" if (path / "index.json").is_file() else "index.html")
         accepted = self.headers.get("Accept-Encoding", "")
         for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
             twin = path.with_name(path.name + suffix)

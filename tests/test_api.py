@@ -189,3 +189,28 @@ def test_cross_origin_reads_only_from_configured_origins(client, content, settin
     assert "Access-Control-Allow-Origin" not in other
     admin = client.get("/admin/login/", HTTP_ORIGIN="https://mp.example.cn")
     assert "Access-Control-Allow-Origin" not in admin, "only the API is shared"
+
+
+def test_the_static_copy_in_the_release_is_the_live_api_byte_for_byte(client, content, settings, tmp_path):
+    from cms.publishing.builder import build_site, current_release_dir
+
+    settings.SITE_DIR = tmp_path / "site"
+    build_site(full=True)
+    live = current_release_dir()
+    _r, listing = get(client, "/api/v2/pages/?limit=100")
+    static_listing = json.loads((live / "api/v2/pages/index.json").read_text())
+    check(static_listing, "PageListing")
+    assert static_listing["meta"]["total_count"] == listing["meta"]["total_count"]
+    by_id = {item["id"]: item for item in listing["items"]}
+    for item in static_listing["items"]:
+        assert item == by_id[item["id"]], "the same summary, keys and values"
+        response = client.get(item["meta"]["detail_url"])
+        document = live / item["meta"]["detail_url"].lstrip("/") / "index.json"
+        assert document.read_bytes() == response.content, item["meta"]["detail_url"]
+        check(json.loads(document.read_bytes()), "PageDetail")
+    # Renditions the documents name are in the release.
+    story = json.loads((live / f"api/v2/pages/{content['story'].pk}/index.json").read_text())
+    rendition = story["hero_image"]["rendition"]["url"].removeprefix("https://xiaoge.example.cn/")
+    assert (live / rendition).is_file()
+    assert not (live / f"api/v2/pages/{content['draft'].pk}").exists()
+    assert not (live / f"api/v2/pages/{content['private'].pk}").exists()

@@ -252,7 +252,7 @@ def test_scheduled_go_live_and_expiry_reach_the_static_site(tree, settings, tmp_
         assert "九点上线的故事" not in (live / rel).read_text() and later.slug not in (live / rel).read_text(), rel
     index_json = json.loads((live / "api/v2/pages/index.json").read_text())
     assert later.pk not in [item["id"] for item in index_json["items"]]
-    assert not (live / f"api/v2/pages/{later.pk}.json").exists()
+    assert not (live / f"api/v2/pages/{later.pk}/index.json").exists()
 
 
 def test_the_dashboard_shows_scheduled_pages_and_the_static_site(client, users, tree, settings, tmp_path):

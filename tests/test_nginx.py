@@ -1,5 +1,6 @@
 """The production nginx configuration, run for real on loopback against a built release."""
 
+import json
 import shutil
 import socket
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.helpers import make_image, make_story, make_street
+from tests.helpers import make_image, make_story, make_street, make_training
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
@@ -30,6 +31,7 @@ def nginx(tmp_path, settings, tree):
     settings.SITE_DIR = tmp_path / "site"
     _home, index = tree
     make_story(index, title="夜里的骑士驿站", tags=["骑士驿站"], street=make_street(), image=make_image())
+    make_training(_home, lessons=1)
     build_site(full=True)
     port = free_port()
     server = (ROOT / "deploy" / "nginx.conf").read_text()
@@ -105,3 +107,19 @@ def test_a_swap_is_served_at_once(nginx, tree):
     build_site()
     _, _, body = get(nginx + "/stories/")
     assert "刚刚发布的故事" in body.decode()
+
+
+def test_content_types_and_the_json_api_at_the_live_api_paths(nginx):
+    status, headers, _ = get(nginx + "/")
+    assert headers["Content-Type"].startswith("text/html")
+    css = next(p for p in (current_release_dir() / "static" / "css").iterdir() if p.suffix == ".css")
+    assert get(f"{nginx}/static/css/{css.name}")[1]["Content-Type"].startswith("text/css")
+    status, headers, body = get(nginx + "/api/v2/pages/")
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    listing = json.loads(body)
+    first = listing["items"][0]
+    status, headers, body = get(nginx + first["meta"]["detail_url"])
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    assert json.loads(body)["id"] == first["id"]
+    status, headers, _ = get(nginx + "/training/sw.js")
+    assert "javascript" in headers.get("Content-Type", "")

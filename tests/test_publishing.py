@@ -78,7 +78,7 @@ def test_full_release_holds_every_public_route(stories, site_dir):
         "404.html",
         "search/index.html",
         "pagefind/pagefind.js",
-        f"api/v2/pages/{stories['stories'][0].pk}.json",
+        f"api/v2/pages/{stories['stories'][0].pk}/index.json",
         "api/v2/pages/index.json",
     ]:
         assert (live / rel).is_file(), rel
@@ -90,7 +90,7 @@ def test_full_release_holds_every_public_route(stories, site_dir):
     assert (css[0].with_name(css[0].name + ".gz")).exists() and (css[0].with_name(css[0].name + ".br")).exists()
     media = list((live / "media").rglob("*.*"))
     assert media and all("original_images" not in str(p) for p in media), "only renditions, never originals"
-    doc = json.loads(read(f"api/v2/pages/{stories['stories'][0].pk}.json"))
+    doc = json.loads(read(f"api/v2/pages/{stories['stories'][0].pk}/index.json"))
     assert doc["title"] == "四年，一条街巷的移动探头" and doc["meta"]["html_url"].startswith(
         "https://xiaoge.example.cn/"
     )
@@ -133,7 +133,7 @@ def test_unpublishing_removes_the_page_everywhere(stories, site_dir):
     assert not (live / f"stories/{gone.slug}").exists()
     for rel in ("stories/index.html", "stories/feed.xml", "sitemap.xml", "api/v2/pages/index.json", "index.html"):
         assert "小年夜的饺子" not in read(rel) and f"/{gone.slug}/" not in read(rel), rel
-    assert not (live / f"api/v2/pages/{gone.pk}.json").exists()
+    assert not (live / f"api/v2/pages/{gone.pk}/index.json").exists()
 
 
 def test_nothing_changed_means_no_new_release(stories, site_dir):

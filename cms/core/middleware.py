@@ -27,7 +27,7 @@ class AdminScriptPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith("/admin/") and not request.path.startswith("/admin/login/"):
-            if not hasattr(response, "_csp_update"):
-                response._csp_update = {"script-src": ["'unsafe-inline'"]}
+        admin = request.path.startswith("/admin/") and not request.path.startswith("/admin/login/")
+        if admin and not hasattr(response, "_csp_update"):
+            response._csp_update = {"script-src": ["'unsafe-inline'"]}
         return response

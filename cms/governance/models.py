@@ -172,9 +172,6 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
             routes[f"street/{slug}/"] = [base, stories]
         return routes
 
-    def api_document_fields(self) -> dict:
-        return {"intro": self.intro}
-
 
 def street_stories_index():
     """The stories section (if there is one): a street's page in the model links to its stories."""
@@ -327,25 +324,3 @@ class ComponentPage(BasePage):
         )
         streets = list(Street.objects.order_by("pk").values_list("pk", "name", "slug"))
         return {"": [nav, linked_rows, streets, parent.title, parent.slug]}
-
-    def api_document_fields(self) -> dict:
-        return {
-            "summary": self.summary,
-            "role": self.role,
-            "problem": self.problem,
-            "who_runs": self.who_runs,
-            "needs": {"people": self.needs_people, "space": self.needs_space, "money": self.needs_money},
-            "measures": [b.value for b in self.measures],
-            "risks": [b.value for b in self.risks],
-            "adoptions": [
-                {
-                    "street": a.street.name,
-                    "street_slug": a.street.slug,
-                    "stage": a.stage,
-                    "since": a.since,
-                    "runner": a.runner,
-                    "note": a.note,
-                }
-                for a in self.adoptions.all()
-            ],
-        }

@@ -104,6 +104,3 @@ class InformationPage(BasePage):
     class Meta:
         verbose_name = "说明页"
         verbose_name_plural = "说明页"
-
-    def api_document_fields(self) -> dict:
-        return {"summary": self.summary}

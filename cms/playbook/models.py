@@ -7,7 +7,6 @@ notes make the change history and the edition number (see PlaybookChange).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.http import Http404, HttpResponse
 from django.utils import timezone
@@ -198,9 +197,6 @@ class PlaybookPage(RoutablePageMixin, BasePage):
             routes[PDF_NAME] = [whole, changes, pdf.chinese_font()]
         return routes
 
-    def api_document_fields(self) -> dict:
-        return {"intro": self.intro}
-
 
 def documents_version() -> list:
     from cms.documents.models import CustomDocument
@@ -386,31 +382,6 @@ class PlaybookChapterPage(BasePage):
     @classmethod
     def build_queryset(cls):
         return cls.objects.all()
-
-    def api_document_fields(self) -> dict:
-        return {
-            "summary": self.summary,
-            "purpose": self.purpose,
-            "steps": [dict(b.value) for b in self.steps],
-            "checklist": [b.value for b in self.checklist],
-            "pitfalls": [dict(b.value) for b in self.pitfalls],
-            "cases": [
-                {
-                    "street": b.value["street"].name if b.value["street"] else None,
-                    "text": b.value["text"],
-                    "figures": [dict(f) for f in b.value["figures"]],
-                }
-                for b in self.cases
-            ],
-            "templates": [
-                {
-                    "title": b.value["title"],
-                    "description": b.value["description"],
-                    "url": settings.PUBLIC_BASE_URL + b.value["document"].url if b.value["document"] else None,
-                }
-                for b in self.templates
-            ],
-        }
 
 
 def paragraphs(text: str) -> list[str]:

@@ -23,13 +23,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from rest_framework.fields import DateTimeField
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import Page, Site
 
 from cms.core.models import SiteSettings
 
-from .routes import Route
+from .routes import API_PREFIX, Route
 
+DATETIME = DateTimeField()  # the live API's format for dates and times
+JSON_URL = re.compile(r'"(https?://[^"]+|/(?:static|media)/[^"]+)"')
 ATTR_URL = re.compile(r'(?:src|href|content|srcset|imagesrcset)="([^"]+)"')
 PARALLEL_THRESHOLD = 120  # from this many routes: a pool of forked workers, in chunks
 SPLIT_THRESHOLD = 4  # from this many (small builds): one forked helper shares the routes with this process
@@ -116,13 +119,28 @@ class Renderer:
         self.parts = [head, *parts, tail]
         return (head + sep.join(parts) + tail).encode()
 
+    def api_detail(self, page) -> bytes:
+        """The page's document exactly as the live API answers /api/v2/pages/<id>/ (same view, same bytes)."""
+        from cms.headless.api import XiaogePagesAPIViewSet, api_router
+
+        view = self.cache.get("api-detail-view")
+        if view is None:
+            view = self.cache["api-detail-view"] = XiaogePagesAPIViewSet.as_view({"get": "detail_view"})
+        request = self.request(f"/{API_PREFIX}{page.pk}/")
+        request.wagtailapi_router = api_router  # what the router's URL patterns give the live view
+        response = view(request, pk=page.pk)
+        response.render()
+        if response.status_code != 200:
+            raise RenderError(f"/{API_PREFIX}{page.pk}/：接口返回 {response.status_code}")
+        return response.content
+
     def render(self, route: Route) -> bytes:
         self.parts = None  # set by composite()
         if route.kind == "special":
             return self.render_special(route)
         page = self.pages[route.page_id]
         if route.kind == "api":
-            return json.dumps(api_document(page), ensure_ascii=False, indent=1, sort_keys=True).encode()
+            return self.api_detail(page)
         request = self.request(route.url)
         if isinstance(page, RoutablePageMixin):
             sub = "/" + route.subpath if route.subpath.endswith("/") or not route.subpath else f"/{route.subpath}/"
@@ -179,16 +197,17 @@ def api_summary(page, base: str | None = None) -> dict:
         model = page.specific_class or type(page)
         pk, title, slug, first = page.pk, page.title, page.slug, page.first_published_at
         path = page.get_url_parts()[2] or "/"
+    # The same keys, order and formats as an item of the live API's listing (/api/v2/pages/).
     return {
         "id": pk,
-        "title": title,
         "meta": {
             "type": f"{model._meta.app_label}.{model.__name__}",
-            "slug": slug,
+            "detail_url": f"/{API_PREFIX}{pk}/",
             "html_url": base + path,
-            "detail_url": f"{base}/api/v2/pages/{pk}.json",
-            "first_published_at": first.isoformat() if first else None,
+            "slug": slug,
+            "first_published_at": DATETIME.to_representation(first) if first else None,
         },
+        "title": title,
     }
 
 
@@ -206,21 +225,11 @@ def api_item_json(row: dict, base: str) -> str:
     return item
 
 
-def api_document(page) -> dict:
-    """One page as JSON. Pages say what they expose through api_document_fields()."""
-    doc = api_summary(page)
-    doc["meta"]["last_published_at"] = page.last_published_at.isoformat() if page.last_published_at else None
-    doc["meta"]["search_description"] = page.search_description
-    if hasattr(page, "api_document_fields"):
-        doc.update(page.api_document_fields())
-    return doc
-
-
 def extract_assets(text: str) -> list[str]:
     """Release-relative paths of the static files and media a rendered file refers to."""
     base = settings.PUBLIC_BASE_URL
     found = set()
-    for value in ATTR_URL.findall(text):
+    for value in [*ATTR_URL.findall(text), *(JSON_URL.findall(text) if text.startswith(("{", "[")) else [])]:
         for part in value.split(","):
             url = part.strip().split(" ")[0]
             if url.startswith(base + "/"):
@@ -243,7 +252,7 @@ def write_file(root: Path, rel: str, data: bytes, parts: list[str] | None = None
         path.with_name(path.name + suffix).write_bytes(packed)
         twins.append(suffix)
     text = data.decode("utf-8", "replace")
-    assets = extract_assets(text) if rel.endswith((".html", ".xml")) else []
+    assets = extract_assets(text) if rel.endswith((".html", ".xml", ".json")) else []
     links, problems = examine(rel, text, parts)
     return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets, twins, links, problems)
 

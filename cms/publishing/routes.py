@@ -33,9 +33,11 @@ class Route:
 
 
 def url_to_file(url: str) -> str:
+    """The file of a URL in the release. The JSON API keeps the live API's paths (`/api/v2/pages/12/`),
+    so its folders hold index.json, which the web server serves for the folder's URL."""
     rel = url.lstrip("/")
     if not rel or rel.endswith("/"):
-        return rel + "index.html"
+        return rel + ("index.json" if rel.startswith(API_PREFIX) else "index.html")
     return rel
 
 
@@ -190,9 +192,9 @@ def collect_routes(
             else:
                 add(path, "page", page.pk, "", None, own)
             # The JSON document shows the page's URL, which a move of an ancestor changes without a revision.
-            add(f"/{API_PREFIX}{page.pk}.json", "api", page.pk, "", None, f"{own}\0{path}")
+            add(f"/{API_PREFIX}{page.pk}/", "api", page.pk, "", None, f"{own}\0{path}")
     listing = [(p.pk, versions[p.pk], p.content_type_id, paths.get(p.pk)) for p in pages]
-    add(f"/{API_PREFIX}index.json", "special", None, "api-index", listing)
+    add(f"/{API_PREFIX}", "special", None, "api-index", listing)
     add("/sitemap.xml", "special", None, "sitemap", [sorted(u for u, r in routes.items() if r.kind == "page"), listing])
     add("/robots.txt", "special", None, "robots", None)
     add("/404.html", "special", None, "404", None)

@@ -116,9 +116,6 @@ class TrainingIndexPage(RoutablePageMixin, BasePage):
             "manifest.webmanifest": [self.title, self.url],
         }
 
-    def api_document_fields(self) -> dict:
-        return {"intro": self.intro}
-
 
 class CoursePage(BasePage):
     """A course: what it covers, who it is for, its lessons in order, and "save for offline"."""
@@ -164,14 +161,6 @@ class CoursePage(BasePage):
         lessons = [(p.pk, p.title, p.slug, p.duration) for p in self.lessons()]
         parent = self.get_parent()
         return {"": [lessons, parent.title, parent.url_path]}
-
-    def api_document_fields(self) -> dict:
-        return {
-            "summary": self.summary,
-            "audience": self.audience,
-            "intro": self.intro,
-            "lessons": [{"id": p.pk, "title": p.title, "duration": p.duration} for p in self.lessons()],
-        }
 
 
 class LessonPage(BasePage):
@@ -273,19 +262,3 @@ class LessonPage(BasePage):
             LessonPage.objects.child_of(course).live().public().order_by("path").values_list("pk", "title", "slug")
         )
         return {"": [nav, course.title, course.url_path, course.get_parent().url_path]}
-
-    def api_document_fields(self) -> dict:
-        return {
-            "duration": self.duration,
-            "key_points": [b.value for b in self.key_points],
-            "quiz": [
-                {
-                    "question": q["question"],
-                    "options": [o["text"] for o in q["options"]],
-                    "answer": q["answer"],
-                    "explanation": q["explanation"],
-                }
-                for q in self.questions()
-            ],
-            "sources": [b.value for b in self.sources],
-        }

@@ -24,7 +24,11 @@ class ReleaseHandler(SimpleHTTPRequestHandler):
 
     def translate_path(self, path):
         self.directory = os.path.realpath(Path(settings.SITE_DIR) / "current")
-        return super().translate_path(path)
+        found = super().translate_path(path)
+        # The JSON API's folders (/api/v2/pages/12/) hold index.json, as nginx's `index` serves them.
+        if os.path.isdir(found) and os.path.isfile(os.path.join(found, "index.json")):
+            return os.path.join(found, "index.json")
+        return found
 
     def send_error(self, code, message=None, explain=None):
         page = Path(settings.SITE_DIR) / "current" / "404.html"
