@@ -252,7 +252,9 @@ def write_file(root: Path, rel: str, data: bytes, parts: list[str] | None = None
         path.with_name(path.name + suffix).write_bytes(packed)
         twins.append(suffix)
     text = data.decode("utf-8", "replace")
-    assets = extract_assets(text) if rel.endswith((".html", ".xml", ".json")) else []
+    # JSON documents name image renditions; the API index names pages only (and is large): not scanned.
+    scanned = rel.endswith((".html", ".xml")) or (rel.endswith(".json") and rel != f"{API_PREFIX}index.json")
+    assets = extract_assets(text) if scanned else []
     links, problems = examine(rel, text, parts)
     return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets, twins, links, problems)
 
