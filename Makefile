@@ -8,7 +8,7 @@ PORT ?= 8000
 SITE_PORT ?= 8001
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test lint check clean bench backup restore
+.PHONY: help install run setup test lint check clean bench backup restore lighthouse
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ test: lint check ## Lint, checks, then the test suite
 
 bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
 	$(BIN)/python bench/publish_bench.py
+
+lighthouse: install ## Lighthouse (mobile) on every page type of a release built from content/ (prints scores)
+	cd bench/lighthouse && npm ci --no-audit --no-fund
+	$(BIN)/python bench/lighthouse_bench.py
 
 backup: install ## Back up the database and media into var/backups/ (SQLite copy or pg_dump)
 	$(MANAGE) backup_site
