@@ -62,6 +62,13 @@ test: lint check ## Lint, checks, then the test suite
 bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
 	$(BIN)/python bench/publish_bench.py
 
+.PHONY: load faults
+load: install ## nginx under wrk load while 100 publishes go live: failed requests (must be 0), latency, publish rate
+	$(BIN)/python bench/load_publish.py
+
+faults: install ## Kill builds, fill the disk, lock the database: the live site must not change (root for tmpfs)
+	$(BIN)/python bench/faults.py
+
 lighthouse: install ## Lighthouse (mobile) on every page type of a release built from content/ (prints scores)
 	cd bench/lighthouse && npm ci --no-audit --no-fund
 	$(BIN)/python bench/lighthouse_bench.py
