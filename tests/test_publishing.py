@@ -354,3 +354,50 @@ def test_an_incremental_build_from_the_spare_copy_equals_a_full_build(tmp_path):
         )
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "SPARE-OK" in result.stdout
+
+
+def test_a_build_killed_while_making_the_search_index_is_finished_by_the_next_one(stories, site_dir, monkeypatch):
+    from cms.publishing import builder
+
+    build_site(full=True)
+    make_story(stories["index"], title="搜索索引做到一半", tags=["隐患上报"], date=datetime.date(2023, 4, 1))
+
+    def killed(out):
+        (out / "pagefind").mkdir(exist_ok=True)
+        raise KeyboardInterrupt  # as a SIGKILL would stop it while Pagefind runs
+
+    monkeypatch.setattr(builder, "build_search_index", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build_site()
+    page_release = current_release_dir().name
+    assert "搜索索引做到一半" in read("stories/index.html"), "the pages went live before the index"
+    monkeypatch.undo()
+    result = build_site()  # nothing changed, but the live pages' search index was never made
+    live = Release.objects.get(status=Release.STATUS_LIVE)
+    assert live.content_of is not None and live.content_of.name == page_release
+    assert result.release is not None and current_release_dir().name == live.name
+    assert not [
+        p
+        for p in (site_dir / "releases").iterdir()
+        if p.name not in {live.name, page_release}
+        and not p.name.startswith(".spare")
+        and not Release.objects.filter(name=p.name).exclude(status=Release.STATUS_FAILED).exists()
+    ]
+    assert build_site().skipped, "and then nothing more to do"
+
+
+def test_a_full_disk_after_the_swap_leaves_the_release_live(stories, site_dir, monkeypatch):
+    from cms.publishing import builder
+
+    build_site(full=True)
+    make_story(stories["index"], title="磁盘满了也已上线", date=datetime.date(2023, 4, 2))
+
+    def full_disk(name, manifest):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(builder, "save_manifest", full_disk)
+    result = build_site()
+    assert result.release.status == Release.STATUS_LIVE and "没有写入" in result.release.report
+    assert "磁盘满了也已上线" in read("stories/index.html")
+    monkeypatch.undo()
+    assert not build_site().skipped, "without a manifest the next build renders again, and succeeds"

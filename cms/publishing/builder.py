@@ -207,10 +207,15 @@ class Builder:
         removed = set(prev_files) - {r.file for r in routes.values()}
         if len(todo) >= PARALLEL_THRESHOLD and self.gc_enabled:
             gc.enable()
+        self.cleanup_stale()
         if not todo and not removed and previous:
+            live_release = Release.objects.filter(name=live_dir.name).first()
+            if live_release and self.search_is_stale(live_release):
+                # A build killed while it made the search index: the pages are live, their index is not.
+                self.refresh_search(live_dir, prev_files, live_release)
+                return BuildResult(live_release, rendered=0, seconds=time.monotonic() - started)
             return BuildResult(None, skipped=True, seconds=time.monotonic() - started)
 
-        self.cleanup_stale()
         name = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
         release = Release.objects.create(name=name, full=self.full or not previous, reason=self.reason[:200])
         out = self.root / "releases" / name
@@ -390,8 +395,14 @@ class Builder:
         release.seconds = time.monotonic() - started
         release.save()
         # Written after the swap (off the publish path). A build killed before this line leaves a live release
-        # without a manifest, and the next build simply renders everything again.
-        save_manifest(release.name, manifest)
+        # without a manifest, and the next build simply renders everything again. A full disk here must not
+        # call the live release failed: it is live; only the next build's shortcut is lost.
+        try:
+            save_manifest(release.name, manifest)
+        except OSError as exc:
+            _manifest_cache.pop(release.name, None)
+            release.report += f"\n已上线，但构建清单没有写入（{exc}）：下一次构建将全部重新渲染。"
+            release.save(update_fields=["report"])
         record_page_states(release, revisions)
 
     def after_swap(self, release, out: Path, started: float):
@@ -426,7 +437,6 @@ class Builder:
             if current_release_dir() != live:
                 raise BuildFailed("搜索索引完成前线上版本已被替换，本次索引作废")
             swap(out)
-            save_manifest(name, load_manifest(live_release.name))
         except BaseException as exc:
             shutil.rmtree(out, ignore_errors=True)
             release.status, release.report = Release.STATUS_FAILED, str(exc)
@@ -434,6 +444,12 @@ class Builder:
             if isinstance(exc, BuildFailed):
                 return
             raise
+        # Live from here on: a full disk while writing the manifest must not remove or fail it.
+        try:
+            save_manifest(name, load_manifest(live_release.name))
+        except OSError as exc:
+            _manifest_cache.pop(name, None)
+            release.report = f"已上线，但构建清单没有写入（{exc}）：下一次构建将全部重新渲染。"
         Release.objects.filter(pk=live_release.pk).update(status=Release.STATUS_SUPERSEDED)
         release.status = Release.STATUS_LIVE
         release.finished_at = timezone.now()
@@ -441,6 +457,18 @@ class Builder:
         release.seconds = time.monotonic() - started
         release.save()
         PageState.objects.filter(release=live_release).update(release=release)
+
+    def search_is_stale(self, live_release: Release) -> bool:
+        """True when the live release is a page release whose search-index release never went live."""
+        if live_release.content_of_id is not None:
+            return False
+        followers = Release.objects.filter(content_of=live_release)
+        return (
+            followers.exists()
+            and not followers.filter(
+                status__in=[Release.STATUS_LIVE, Release.STATUS_SUPERSEDED, Release.STATUS_PRUNED]
+            ).exists()
+        )
 
     def cleanup_stale(self):
         """Folders of builds that were killed: never live, safe to remove."""

@@ -6,11 +6,21 @@ search works on any static host and offline. Only elements marked data-pagefind-
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
 
 INDEX_DIR = "pagefind"
+
+
+def _die_with_build():
+    """Pagefind is killed when the build that started it is (Linux: PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
 
 class SearchIndexError(Exception):
@@ -35,6 +45,7 @@ def build_search_index(out: Path):
         capture_output=True,
         text=True,
         timeout=600,
+        preexec_fn=_die_with_build,  # noqa: PLW1509 - a killed build must not leave Pagefind writing on
     )
     if result.returncode != 0 or not (out / INDEX_DIR / "pagefind.js").exists():
         raise SearchIndexError(f"搜索索引生成失败：{(result.stderr or result.stdout).strip()[:500]}")
