@@ -1,5 +1,6 @@
 """The real content/ folder imports cleanly, re-imports as unchanged, and exports round-trip byte-identically."""
 
+import difflib
 import filecmp
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def test_export_import_export_is_byte_identical(tree, tmp_path):
     files = sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file())
     assert files == sorted(str(p.relative_to(second)) for p in second.rglob("*") if p.is_file())
     match, mismatch, errors = filecmp.cmpfiles(first, second, files, shallow=False)
-    assert not mismatch and not errors, mismatch + errors
+    if mismatch:  # show how the first differing file differs
+        a, b = ((folder / mismatch[0]).read_text().splitlines() for folder in (first, second))
+        pytest.fail("\n".join(difflib.unified_diff(a, b, "first/" + mismatch[0], "second/" + mismatch[0], lineterm="")))
+    assert not errors, errors
     story = (first / "stories" / "xiaonian-jiaozi.md").read_text(encoding="utf-8")
     assert story.startswith("---\ntitle: 小年夜") and "hero_image:" in story and "## " in story

@@ -880,8 +880,11 @@ class Importer:
         page.tags.set(f.get("tags", []))
         stories = apps.get_app_config("stories")
         people = {p.slug: p for p in Person.objects.filter(slug__in=f.get("people", []))}
+        # Inline rows carry their position: without it their order is the database's to choose (PostgreSQL
+        # returns rows with equal sort keys in any order, and the export would not round-trip).
         page.featured_people = [
-            stories.get_model("StoryPerson")(person=people[s]) for s in f.get("people", []) if s in people
+            stories.get_model("StoryPerson")(person=people[s], sort_order=n)
+            for n, s in enumerate(x for x in f.get("people", []) if x in people)
         ]
         hero = f.get("hero_image")
         page.hero_image_id = image_ids.get(item.hero_key) if hero and not placeholder else None
@@ -892,9 +895,8 @@ class Importer:
             page.related_links = []
             return
         page.related_links = [
-            stories.get_model("StoryRelatedPage")(related_page_id=page_ids[k])
-            for k in item.related_keys
-            if k in page_ids
+            stories.get_model("StoryRelatedPage")(related_page_id=page_ids[k], sort_order=n)
+            for n, k in enumerate(k for k in item.related_keys if k in page_ids)
         ]
         linked = [page_ids.get(k, 0) for k in item.links]
         page.body = [self.raw_block(kind, value, linked, image_ids, item) for kind, value in item.body.blocks]
@@ -950,13 +952,14 @@ class Importer:
             adoption = apps.get_model("governance", "ComponentAdoption")
             page.adoptions = [
                 adoption(
+                    sort_order=n,
                     street_id=streets[a["street"]],
                     stage=a["stage"],
                     since=a.get("since", ""),
                     runner=a["runner"],
                     note=a["note"],
                 )
-                for a in f.get("adoptions", [])
+                for n, a in enumerate(f.get("adoptions", []))
             ]
 
     def raw_block(self, kind, value, linked, image_ids, item):

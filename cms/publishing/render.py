@@ -402,5 +402,8 @@ def render_routes(
 
 
 def _in_memory_db() -> bool:
+    """True when rendering must stay in this process: an in-memory SQLite database cannot be shared, and a
+    build inside an open transaction (a test's, or a caller's atomic block) would lose it if the
+    connection were closed for a fork, and forked processes could not see its uncommitted rows."""
     conn = connections["default"]
-    return conn.vendor == "sqlite" and conn.is_in_memory_db()
+    return (conn.vendor == "sqlite" and conn.is_in_memory_db()) or conn.in_atomic_block
