@@ -294,9 +294,7 @@ class ComponentPage(BasePage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         parent = self.get_parent()
-        siblings = list(live_components(parent).only("title", "slug", "url_path", "path", "depth"))
-        if self.pk not in [p.pk for p in siblings]:
-            siblings.append(self)
+        siblings, _position = self.steps_around(ComponentPage.objects, parent)
         ids = self.story_ids()
         found = {p.pk: p for p in Page.objects.filter(pk__in=ids).live().public().specific(defer=True)}
         chapter = None

@@ -343,18 +343,7 @@ class PlaybookChapterPage(BasePage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         parent = self.get_parent()
-        siblings = list(
-            PlaybookChapterPage.objects.child_of(parent)
-            .live()
-            .public()
-            .order_by("path")
-            .only("title", "slug", "url_path", "path", "depth")
-        )
-        ids = [p.pk for p in siblings]
-        if self.pk not in ids:  # a draft being previewed: show it where it will be
-            siblings.append(self)
-            ids.append(self.pk)
-        position = ids.index(self.pk)
+        siblings, position = self.steps_around(PlaybookChapterPage.objects, parent)
         context.update(
             playbook=parent.specific,
             chapters=siblings,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .render import Renderer
+from .render import Renderer, serve_page
 from .routes import site_root
 
 
@@ -14,12 +14,5 @@ def render_page_object(page, request) -> bytes:
     static_request.is_preview = True
     if hasattr(type(page), "prepare_build"):
         type(page).prepare_build([page], {})
-    if hasattr(page, "resolve_subpage"):
-        view, args, kwargs = page.resolve_subpage("/")
-        static_request.routable_resolver_match = None
-        response = page.serve(static_request, view=view, args=args, kwargs=kwargs)
-    else:
-        response = page.serve(static_request)
-    if hasattr(response, "render"):
-        response.render()
+    response = serve_page(page, static_request)
     return response.content

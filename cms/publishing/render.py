@@ -141,16 +141,7 @@ class Renderer:
         page = self.pages[route.page_id]
         if route.kind == "api":
             return self.api_detail(page)
-        request = self.request(route.url)
-        if isinstance(page, RoutablePageMixin):
-            sub = "/" + route.subpath if route.subpath.endswith("/") or not route.subpath else f"/{route.subpath}/"
-            view, args, kwargs = page.resolve_subpage(sub)
-            request.routable_resolver_match = None
-            response = page.serve(request, view=view, args=args, kwargs=kwargs)
-        else:
-            response = page.serve(request)
-        if hasattr(response, "render"):
-            response.render()
+        response = serve_page(page, self.request(route.url), route.subpath)
         if response.status_code != 200:
             raise RenderError(f"{route.url}：页面返回 {response.status_code}")
         return response.content
@@ -185,6 +176,21 @@ class Renderer:
             # Byte for byte json.dumps({"meta": …, "items": […]}, ensure_ascii=False, separators=(",", ":")).
             return self.composite(f'{{"meta":{{"total_count":{len(items)}}},"items":[', items, ",", "]}")
         raise RenderError(f"未知的特殊文件 {route.url}")
+
+
+def serve_page(page, request, subpath: str = ""):
+    """The page's response to the request, through page.serve() (and its route, for routable pages), rendered.
+    The static build and the preview both serve pages through here."""
+    if isinstance(page, RoutablePageMixin):
+        sub = "/" + subpath if subpath.endswith("/") or not subpath else f"/{subpath}/"
+        view, args, kwargs = page.resolve_subpage(sub)
+        request.routable_resolver_match = None
+        response = page.serve(request, view=view, args=args, kwargs=kwargs)
+    else:
+        response = page.serve(request)
+    if hasattr(response, "render"):
+        response.render()
+    return response
 
 
 def api_summary(page, base: str | None = None) -> dict:

@@ -233,18 +233,7 @@ class LessonPage(BasePage):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         course = self.get_parent().specific
-        siblings = list(
-            LessonPage.objects.child_of(course)
-            .live()
-            .public()
-            .order_by("path")
-            .only("title", "slug", "url_path", "path")
-        )
-        ids = [p.pk for p in siblings]
-        if self.pk not in ids:  # a draft being previewed
-            siblings.append(self)
-            ids.append(self.pk)
-        position = ids.index(self.pk)
+        siblings, position = self.steps_around(LessonPage.objects, course)
         context.update(
             course=course,
             training=course.get_parent(),

@@ -128,6 +128,23 @@ class BasePage(ListingFieldsMixin, SocialFieldsMixin, Page):
     def meta_description(self) -> str:
         return self.search_description or self.display_listing_summary or self.title
 
+    # -- series of pages (chapters, lessons, components) ---------------------------------------
+    def steps_around(self, queryset, parent=None) -> tuple[list, int]:
+        """The live siblings in tree order, with this page among them (a draft being previewed is shown
+        where it will be), and this page's position (0-based)."""
+        siblings = list(
+            queryset.child_of(parent or self.get_parent())
+            .live()
+            .public()
+            .order_by("path")
+            .only("title", "slug", "url_path", "path", "depth")
+        )
+        ids = [p.pk for p in siblings]
+        if self.pk not in ids:
+            siblings.append(self)
+            ids.append(self.pk)
+        return siblings, ids.index(self.pk)
+
     # -- preview -------------------------------------------------------------------------------
     PREVIEW_BANNER = "预览：这是还没有发布的版本，公开网站上看不到。"
 
