@@ -2,12 +2,11 @@
 any page type at a phone's width and a desktop's, a keyboard reaches every control with a visible focus
 ring, and the skip link leads to the main content. Screenshots of every page type go to var/screenshots/."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.browser import launch
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.site_pages import serve_every_page_type
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -17,7 +16,7 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 pytestmark = [
     pytest.mark.django_db,  # so that pytest-django sets up the test database every_page_type builds from
     pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 
 

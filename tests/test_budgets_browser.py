@@ -4,19 +4,18 @@ a lesson at most 15 KB), requests, nothing from another site, and no layout shif
 
 The figures of every page type are printed and written to var/budgets.txt."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.browser import launch
+from tests.browser import NEEDS_CHROMIUM, launch
 from tests.site_pages import serve_every_page_type
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.django_db,  # so that pytest-django sets up the test database every_page_type builds from
     pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 REPORT = Path(__file__).resolve().parent.parent / "var" / "budgets.txt"
 KB = 1024

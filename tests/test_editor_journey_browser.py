@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,13 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from cms.publishing.builder import current_release_dir
-from tests.browser import launch, serve
+from tests.browser import NEEDS_CHROMIUM, launch, serve
 from tests.helpers import make_image, make_story, make_street, make_tree
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 PASSWORD = "a-long-test-password"
 TITLE = "楼道里的消防通道畅通了"

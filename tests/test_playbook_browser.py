@@ -1,18 +1,16 @@
 """The playbook on the built static site, in headless Chromium, as an official reads it."""
 
-import shutil
-
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.browser import launch, serve
+from tests.browser import NEEDS_CHROMIUM, launch, serve
 from tests.helpers import make_playbook
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 
 

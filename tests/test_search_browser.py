@@ -1,18 +1,16 @@
 """Search on the built static site, in headless Chromium: a Chinese word a reader types finds its story."""
 
-import shutil
-
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.browser import launch, serve
+from tests.browser import NEEDS_CHROMIUM, launch, serve
 from tests.helpers import make_story, make_street
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 
 

@@ -1,19 +1,17 @@
 """Training on the built static site, in headless Chromium at a phone's size: a saved course opens with the
 network off, quizzes score in the browser, progress stays on the phone, and a lesson is small."""
 
-import shutil
-
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.browser import launch, serve
+from tests.browser import NEEDS_CHROMIUM, launch, serve
 from tests.helpers import make_training
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    NEEDS_CHROMIUM,
 ]
 PHONE = {"width": 360, "height": 740}
 LESSON_BUDGET = 15 * 1024  # bytes transferred for HTML, CSS and JavaScript on first view
