@@ -62,7 +62,7 @@ test: lint check ## Lint, checks, then the test suite
 bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
 	$(BIN)/python bench/publish_bench.py
 
-.PHONY: load faults
+.PHONY: load faults audit
 load: install ## nginx under wrk load while 100 publishes go live: failed requests (must be 0), latency, publish rate
 	$(BIN)/python bench/load_publish.py
 
@@ -72,6 +72,9 @@ faults: install ## Kill builds, fill the disk, lock the database: the live site 
 lighthouse: install ## Lighthouse (mobile) on every page type of a release built from content/ (prints scores)
 	cd bench/lighthouse && npm ci --no-audit --no-fund
 	$(BIN)/python bench/lighthouse_bench.py
+
+audit: install ## Known vulnerabilities in the installed pins (pip-audit via OSV; AUDIT_OSV_URL for a mirror). Exit 2: not audited
+	$(BIN)/python tools/audit.py
 
 backup: install ## Back up the database and media into var/backups/ (SQLite copy or pg_dump)
 	$(MANAGE) backup_site
