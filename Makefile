@@ -62,12 +62,21 @@ test: lint check ## Lint, checks, then the test suite
 bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
 	$(BIN)/python bench/publish_bench.py
 
-.PHONY: load faults audit
+.PHONY: load faults audit editors
 load: install ## nginx under wrk load while 100 publishes go live: failed requests (must be 0), latency, publish rate
 	$(BIN)/python bench/load_publish.py
 
 faults: install ## Kill builds, fill the disk, lock the database: the live site must not change (root for tmpfs)
 	$(BIN)/python bench/faults.py
+
+# Locust and gunicorn are bench-only (bench/requirements.txt): `make test` does not need them. Both runs
+# happen even if the first misses a target; the target fails if either does.
+editors: install ## 10 editors on the CMS under locust, SQLite and PostgreSQL: page editor and publish p95, errors
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	@status=0; \
+	$(BIN)/python bench/editors_load.py --db sqlite || status=1; \
+	$(BIN)/python bench/editors_load.py --db postgres || status=1; \
+	exit $$status
 
 lighthouse: install ## Lighthouse (mobile) on every page type of a release built from content/ (prints scores)
 	cd bench/lighthouse && npm ci --no-audit --no-fund
