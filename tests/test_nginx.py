@@ -1,10 +1,6 @@
 """The production nginx configuration, run for real on loopback against a built release."""
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
@@ -12,18 +8,10 @@ import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
 from tests.helpers import make_image, make_story, make_street, make_training
+from tests.nginx_server import NEEDS_NGINX, run_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not shutil.which("nginx"), reason="nginx is not installed (.ci/run installs it)"),
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [pytest.mark.django_db, NEEDS_NGINX]
 
 
 @pytest.fixture
@@ -33,30 +21,8 @@ def nginx(tmp_path, settings, tree):
     make_story(index, title="夜里的骑士驿站", tags=["骑士驿站"], street=make_street(), image=make_image())
     make_training(_home, lessons=1)
     build_site(full=True)
-    port = free_port()
-    server = (ROOT / "deploy" / "nginx.conf").read_text()
-    server = server.replace("XIAOGE_LISTEN", f"127.0.0.1:{port}").replace(
-        "XIAOGE_SITE_ROOT", str(settings.SITE_DIR / "current")
-    )
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        f"""daemon off; worker_processes 1; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; user root;
-events {{ worker_connections 64; }}
-http {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;
-client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy; fastcgi_temp_path {tmp_path}/fcgi;
-uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
-{server} }}"""
-    )
-    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.PIPE)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with run_nginx(tmp_path / "nginx", settings.SITE_DIR / "current") as server:
+        yield server.site
 
 
 def get(url, **headers):
@@ -72,7 +38,7 @@ def test_pages_come_with_security_headers(nginx):
     status, headers, body = get(nginx + "/")
     assert status == 200 and "小哥" in body.decode()
     assert (
-        "default-src 'self'" in headers["Content-Security-Policy"]
+        "default-src 'none'" in headers["Content-Security-Policy"]
         and "unsafe-inline" not in headers["Content-Security-Policy"]
     )
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
