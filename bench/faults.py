@@ -280,6 +280,9 @@ class Faults:
                         f"列表{'有' if '失败' in listing.content.decode() else '无'}“失败”，编辑页 {level}"
                     )
                 live_same = after == before
+                # A build that still fitted (the disk is full only after it) is a success, not a fault: its
+                # complete release is live and shows this trial's edit.
+                fitted = not failed and not error and after[0] != before[0] and self.live_shows(title)
                 filler.unlink()
                 recovered_title = self.publish_edit()
                 try:
@@ -287,6 +290,15 @@ class Faults:
                     recovered = self.live_shows(recovered_title)
                 except Exception as exc:
                     recovered, error = False, error + f"；恢复失败：{exc}"[:80]
+                    print(f"  恢复失败时 tmpfs 的用量（剩 {shutil.disk_usage(mnt).free / 1024:.0f} KB）：", flush=True)
+                    print(
+                        subprocess.run(
+                            ["du", "-sk", *sorted(str(p) for p in (mnt / "site").glob("*/*"))],  # noqa: S603,S607
+                            capture_output=True,
+                            text=True,
+                        ).stdout,
+                        flush=True,
+                    )
                 strays = self.stray_folders()
                 self.rows.append(
                     (
@@ -295,17 +307,21 @@ class Faults:
                         f"Release：{'，'.join(made) or '无'}；{error or '没有异常'}",
                         "不变（逐字节相同）"
                         if live_same
+                        else "构建放得下：已切换到完整新版本"
+                        if fitted
                         else f"已切换到新版本 {after[0]}，但该 Release 记为 failed"
                         if failed and failed.name == after[0]
                         else f"被改动！{before[0]} → {after[0]}",
-                        f"失败已记录：{'是，' + shown if failed else '否'}",
+                        f"失败已记录：{'是，' + shown if failed else '否（没有失败）' if fitted else '否'}",
                         ("释放空间后下一次发布上线" if recovered else "释放空间后未恢复")
                         + (f"，残留目录 {strays}" if strays else ""),
-                        live_same and bool(failed) and recovered and not strays and self.live_shows(recovered_title),
+                        ((live_same and bool(failed)) or fitted)
+                        and recovered
+                        and not strays
+                        and self.live_shows(recovered_title),
                     )
                 )
                 print("  " + " | ".join(str(c) for c in self.rows[-1]), flush=True)
-                del title
         finally:
             self.settings.SITE_DIR = old_site
             self.env["SITE_DIR"] = str(old_site)

@@ -400,4 +400,40 @@ def test_a_full_disk_after_the_swap_leaves_the_release_live(stories, site_dir, m
     assert result.release.status == Release.STATUS_LIVE and "没有写入" in result.release.report
     assert "磁盘满了也已上线" in read("stories/index.html")
     monkeypatch.undo()
-    assert not build_site().skipped, "without a manifest the next build renders again, and succeeds"
+    # Space again: the next build writes the manifest it kept, and needs to render nothing.
+    assert build_site().skipped
+    live = current_release_dir().name
+    assert (site_dir / "manifests" / f"{live}.json").exists()
+    # And the publish after that is incremental, as if the disk had never been full.
+    make_story(stories["index"], title="空间回来以后", date=datetime.date(2023, 4, 3))
+    result = build_site()
+    assert not result.release.full and 0 < result.rendered < 40, result.rendered
+    assert "空间回来以后" in read("stories/index.html")
+
+
+def test_a_full_disk_that_stays_full_still_builds_incrementally(stories, site_dir, monkeypatch):
+    """With the manifest still unwritten, the next build works from the one kept in memory: a build without
+    a manifest would render every file anew and need a release's worth of free space."""
+    from cms.publishing import builder
+
+    build_site(full=True)
+    make_story(stories["index"], title="第一次磁盘满", date=datetime.date(2023, 4, 2))
+
+    def full_disk(name, manifest):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(builder, "save_manifest", full_disk)
+    build_site()
+    make_story(stories["index"], title="第二次磁盘满", date=datetime.date(2023, 4, 3))
+    result = build_site()
+    assert not result.release.full and 0 < result.rendered < 40, result.rendered
+    assert "第二次磁盘满" in read("stories/index.html") and "第一次磁盘满" in read("stories/index.html")
+
+
+def test_a_half_written_manifest_is_cleared_away(stories, site_dir):
+    build_site(full=True)
+    part = site_dir / "manifests" / "20200101-000000-000000.part"
+    part.write_text('{"files": {')
+    make_story(stories["index"], title="清理半截清单", date=datetime.date(2023, 4, 2))
+    build_site()
+    assert not part.exists()

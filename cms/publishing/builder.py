@@ -68,11 +68,17 @@ def current_release_dir() -> Path | None:
 
 
 _manifest_cache: dict[str, dict] = {}  # the last manifest this process wrote: a warm worker skips reading it
+# Manifests of live releases that a full disk kept from being written. The next build in this process writes
+# them first and, failing that, still builds incrementally from them: without a manifest a build renders the
+# whole site into fresh files, which needs a release's worth of free space, more than a nearly full disk has.
+_unsaved_manifests: dict[str, dict] = {}
 
 
 def load_manifest(name: str) -> dict:
     if name in _manifest_cache:
         return _manifest_cache[name]
+    if name in _unsaved_manifests:
+        return _unsaved_manifests[name]
     path = site_dir() / "manifests" / f"{name}.json"
     if not path.exists():
         return {}
@@ -83,10 +89,21 @@ def save_manifest(name: str, manifest: dict):
     path = site_dir() / "manifests" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
     _manifest_cache.clear()
     _manifest_cache[name] = manifest
+    _unsaved_manifests.pop(name, None)
+
+
+def keep_unsaved_manifest(name: str, manifest: dict):
+    """A live release's manifest that could not be written (full disk): kept for the next build."""
+    _unsaved_manifests.clear()  # only the live release's matters
+    _unsaved_manifests[name] = manifest
 
 
 @contextmanager
@@ -201,6 +218,9 @@ class Builder:
         routes, revisions, glob = collect_routes(site, static_digest, self.state)
         self.lap("signatures")
         live_dir = current_release_dir()
+        if live_dir and live_dir.name in _unsaved_manifests:
+            with contextlib.suppress(OSError):  # still full: build from the kept one, and try again next time
+                save_manifest(live_dir.name, _unsaved_manifests[live_dir.name])
         previous = load_manifest(live_dir.name) if live_dir and not self.full else {}
         prev_files = previous.get("files", {})
         todo = [r for r in routes.values() if self.full or prev_files.get(r.file, {}).get("sig") != r.signature]
@@ -396,12 +416,12 @@ class Builder:
         release.save()
         # Written after the swap (off the publish path). A build killed before this line leaves a live release
         # without a manifest, and the next build simply renders everything again. A full disk here must not
-        # call the live release failed: it is live; only the next build's shortcut is lost.
+        # call the live release failed: it is live; the manifest stays in memory and the next build writes it.
         try:
             save_manifest(release.name, manifest)
         except OSError as exc:
-            _manifest_cache.pop(release.name, None)
-            release.report += f"\n已上线，但构建清单没有写入（{exc}）：下一次构建将全部重新渲染。"
+            keep_unsaved_manifest(release.name, manifest)
+            release.report += f"\n已上线，但构建清单没有写入（{exc}）：下一次构建会再写。"
             release.save(update_fields=["report"])
         record_page_states(release, revisions)
 
@@ -445,11 +465,12 @@ class Builder:
                 return
             raise
         # Live from here on: a full disk while writing the manifest must not remove or fail it.
+        manifest = load_manifest(live_release.name)
         try:
-            save_manifest(name, load_manifest(live_release.name))
+            save_manifest(name, manifest)
         except OSError as exc:
-            _manifest_cache.pop(name, None)
-            release.report = f"已上线，但构建清单没有写入（{exc}）：下一次构建将全部重新渲染。"
+            keep_unsaved_manifest(name, manifest)
+            release.report = f"已上线，但构建清单没有写入（{exc}）：下一次构建会再写。"
         Release.objects.filter(pk=live_release.pk).update(status=Release.STATUS_SUPERSEDED)
         release.status = Release.STATUS_LIVE
         release.finished_at = timezone.now()
@@ -485,6 +506,8 @@ class Builder:
         for folder in releases.iterdir():
             if folder != live and folder != spare and folder.name not in known:
                 shutil.rmtree(folder, ignore_errors=True)
+        for part in (self.root / "manifests").glob("*.part"):  # a manifest half-written when a build was killed
+            part.unlink(missing_ok=True)
         Release.objects.filter(status=Release.STATUS_BUILDING).update(status=Release.STATUS_FAILED, report="构建被中断")
 
     def prune(self):
