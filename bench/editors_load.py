@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import datetime
 import glob
 import html
 import json
 import os
 import random
+import resource
 import secrets
 import shutil
 import signal
@@ -95,6 +97,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process and its descendants (those that ended included, once reaped)."""
+    parents, stats = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            stats[int(entry.name)] = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, 0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total / CLOCK_TICKS
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy since boot (every process, everyone's)."""
+    values = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS  # all but idle and iowait
 
 
 def loadavg() -> str:
@@ -314,6 +344,7 @@ def step_generate(count: int, roles: list[str], plan_path: Path):
         .values_list("pk", "slug", "title")
     ]
     rng.shuffle(stories)
+    per_account = min(PAGES_PER_ACCOUNT, len(stories) // max(1, sum(1 for r in roles if r != "reviewer")))
     accounts, counts = [], {}
     for role in roles:
         counts[role] = counts.get(role, 0) + 1
@@ -326,7 +357,7 @@ def step_generate(count: int, roles: list[str], plan_path: Path):
             user.groups.add(groups[role])
         pages = []
         if role != "reviewer":
-            pages, stories = stories[:PAGES_PER_ACCOUNT], stories[PAGES_PER_ACCOUNT:]
+            pages, stories = stories[:per_account], stories[per_account:]
         accounts.append({"username": user.username, "password": password, "role": role, "pages": pages})
     plan = {"index_id": index.pk, "accounts": accounts}
     plan_path.write_text(json.dumps(plan, ensure_ascii=False, indent=1))
@@ -374,6 +405,7 @@ def step_report(since: str, settle: float):
         "statuses": {s: sum(1 for r in releases if r.status == s) for s in {r.status for r in releases}},
         "failed_releases": [f"{r.name}: {r.report[:300]}" for r in releases if r.status == Release.STATUS_FAILED],
         "build_seconds": [r.seconds for r in page_releases if r.finished_at],
+        "search_seconds": [r.seconds for r in releases if r.content_of_id is not None and r.finished_at],
         "rendered": [r.rendered for r in page_releases if r.finished_at],
         "files": page_releases[-1].files if page_releases else 0,
         "build_requests": len(requests),
@@ -455,11 +487,12 @@ def count_server_errors(work: Path, offsets: dict[str, int]) -> list[str]:
 
 # -------------------------------------------------------------------------------------------- the run
 def split_roles(users: int, editors: int | None, reviewers: int | None) -> list[str]:
-    """By default half publish directly, three in ten submit for review and two in ten review."""
+    """By default four in ten publish directly, four in ten submit for review and two in ten review (with ten
+    users about as many approvals as direct publishes in three minutes)."""
     if reviewers is None:
         reviewers = max(1, round(users * 0.2)) if users >= 3 else 0
     if editors is None:
-        editors = round(users * 0.3) if reviewers else 0
+        editors = round(users * 0.4) if reviewers else 0
     publishers = users - editors - reviewers
     if publishers < 0 or (editors and not reviewers):
         sys.exit("--editors 和 --reviewers 加起来不能超过 --users；有提交审核的编辑就要有审核员")
@@ -476,6 +509,9 @@ def main():
     parser.add_argument("--reviewers", type=int, default=None, help="of the users, reviewers (审核员) who approve")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--target", type=float, default=1.5, help="p95 target in seconds")
+    parser.add_argument(
+        "--worker-nice", type=int, default=0, help="run db_worker under nice N (an experiment: production does not)"
+    )
     parser.add_argument("--workdir", default=None, help="default /tmp/xiaoge-editors-<db>")
     parser.add_argument(
         "--keep", action="store_true", help="keep the work folder (PostgreSQL's cluster is always removed)"
@@ -566,7 +602,15 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
     )
     processes.start(
         "db_worker",
-        [str(BIN / "python"), "manage.py", "db_worker", "--interval", "0.5", "--no-startup-delay"],
+        [
+            *(["nice", "-n", str(args.worker_nice)] if args.worker_nice else []),
+            str(BIN / "python"),
+            "manage.py",
+            "db_worker",
+            "--interval",
+            "0.5",
+            "--no-startup-delay",
+        ],
         env,
         work / "worker.log",
     )
@@ -574,7 +618,10 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
         "scheduler", [str(BIN / "python"), "manage.py", "publish_scheduled_loop"], env, work / "scheduler.log"
     )
     wait_http(f"{base}/admin/login/")
-    print(f"  CMS：gunicorn {args.workers} 个工作进程，{base}/admin/；db_worker；publish_scheduled_loop", flush=True)
+    nice = f"（nice {args.worker_nice}）" if args.worker_nice else ""
+    print(
+        f"  CMS：gunicorn {args.workers} 个工作进程，{base}/admin/；db_worker{nice}；publish_scheduled_loop", flush=True
+    )
     # The worker first runs what the setup queued (import_content's search and reference-index tasks), as
     # after `make setup`; the load starts on an empty queue.
     t0 = time.monotonic()
@@ -594,6 +641,8 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
         flush=True,
     )
     locust_env = {**env, "XIAOGE_EDITORS_PLAN": str(work / "plan.json"), "XIAOGE_EDITORS_OUT": str(work)}
+    cpu_start = {name: tree_cpu(proc.pid) for name, proc in processes.procs}
+    busy_start, children_start = machine_busy(), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     with (work / "locust.log").open("wb") as out:
         locust = subprocess.run(  # noqa: S603
@@ -625,17 +674,32 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
             check=False,
         )
     ran = time.monotonic() - t0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    locust_cpu = children.ru_utime + children.ru_stime - children_start.ru_utime - children_start.ru_stime
     load_after_locust = loadavg()
     t0 = time.monotonic()
     report = json.loads(helper(env, "--_report", since, "180"))
     settled = time.monotonic() - t0
     load_end = loadavg()
+    cpu = {name: tree_cpu(proc.pid) - cpu_start[name] for name, proc in processes.procs}
+    cpu["locust"] = locust_cpu
+    cpu["machine"] = machine_busy() - busy_start
+    cpu["capacity"] = (ran + settled) * (os.cpu_count() or 1)
     return print_report(
-        args, work, roles, locust.returncode, ran, settled, report, offsets, (load_start, load_after_locust, load_end)
+        args,
+        work,
+        roles,
+        locust.returncode,
+        ran,
+        settled,
+        report,
+        offsets,
+        cpu,
+        (load_start, load_after_locust, load_end),
     )
 
 
-def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, loads) -> int:
+def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, cpu, loads) -> int:
     samples = read_jsonl(work / "requests.jsonl")
     published = read_jsonl(work / "published.jsonl")
     failures = read_jsonl(work / "failures.jsonl")
@@ -689,9 +753,13 @@ def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, lo
         print(f"  {name}：p95 {p95:.3f} 秒 {'✓' if hit else '✗ 未达标'}（{len(by_name[name])} 次）")
 
     server_errors = count_server_errors(work, offsets)
+    # Exceptions raised in the locust users' code (not failed requests): a bug there is an error too.
+    exceptions_csv = work / "locust_exceptions.csv"
+    exceptions = list(csv.DictReader(exceptions_csv.open())) if exceptions_csv.exists() else []
+    server_errors += [f"locust: {e['Count']} × {e['Message'][:200]}" for e in exceptions]
     errors = all_failed + len(server_errors) + len(report["failed_releases"]) + report["failed_task_count"]
     print(
-        f"  错误：{errors}（失败的请求 {all_failed}，服务器日志里的错误 {len(server_errors)}，失败的构建 "
+        f"  错误：{errors}（失败的请求 {all_failed}，服务器日志和 locust 用户代码里的错误 {len(server_errors)}，失败的构建 "
         f"{len(report['failed_releases'])}，失败的后台任务 {report['failed_task_count']}，locust 退出码 {locust_rc}）"
         + (" ✓" if errors == 0 and locust_rc == 0 else " ✗")
     )
@@ -716,6 +784,11 @@ def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, lo
             f"{max(report['build_seconds']):.1f}），重新渲染文件中位数 {statistics.median(report['rendered']):.0f} 个"
             f"（共 {report['files']} 个文件）"
         )
+    if report["search_seconds"]:
+        print(
+            f"  每个页面版本之后的搜索索引版本（Pagefind）：中位数 {statistics.median(report['search_seconds']):.1f} 秒"
+            f"（{min(report['search_seconds']):.1f}–{max(report['search_seconds']):.1f}）"
+        )
     if report["request_to_live"]:
         lags = report["request_to_live"]
         print(
@@ -738,6 +811,13 @@ def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, lo
     print(f"  审核流程：结束时仍在审核中的页面 {report['in_review']} 个；通知邮件 {mails} 封（写入文件）")
     print(
         f"\n负载（1/5/15 分钟）：开始 {loads[0]}，locust 结束 {loads[1]}，全部结束 {loads[2]}；数据库中共 {report['pages_total']} 个页面"
+    )
+    ours = cpu["gunicorn"] + cpu["db_worker"] + cpu["scheduler"] + cpu["locust"]
+    print(
+        f"CPU（locust 开始到构建完成，{cpu['capacity']:.0f} CPU 秒可用）：整机忙 {cpu['machine']:.0f} 秒"
+        f"（{cpu['machine'] / cpu['capacity']:.0%}）；其中 gunicorn {cpu['gunicorn']:.0f}，db_worker（构建、Pagefind、"
+        f"索引任务）{cpu['db_worker']:.0f}，locust {cpu['locust']:.0f}，publish_scheduled_loop {cpu['scheduler']:.0f}，"
+        f"其余（机器上的其他进程）{max(0.0, cpu['machine'] - ours):.0f}"
     )
     print(f"日志和 locust 的 CSV：{work}")
     print("结果：" + ("全部达标" if ok else "未达标"))
