@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
@@ -85,6 +87,12 @@ def panel_css():
         "border-bottom:1px solid var(--w-color-border-furniture);text-align:left}.xg-failed{color:#b91c1c;"
         "font-weight:700}</style>"
     )
+
+
+@hooks.register("insert_editor_js")
+def submit_after_autosave():
+    """A submit waits for a new page's first autosave, so it cannot create the page twice."""
+    return format_html('<script src="{}"></script>', static("editorial/submit-after-autosave.js"))
 
 
 @hooks.register("construct_page_action_menu")
