@@ -108,8 +108,8 @@ def test_an_editor_writes_a_reviewer_approves_and_the_static_site_shows_it(cms, 
         editor.get_by_role("option", name="段落").first.click()
         editor.locator("[data-contentpath='body'] [contenteditable='true']").first.click()
         editor.keyboard.type(f"楼道拐角的{WORD}前堆满了纸箱，小哥拍照发到群里，物业当天就清走了。")
-        # Submit for review (the editor has no publish button), once Wagtail's autosave has settled: a
-        # submit sent while the first autosave of a new page is in flight creates a second page.
+        # Submit for review (the editor has no publish button). A submit during the first autosave waits for
+        # it (tests/test_autosave_browser.py); here the autosave has settled, as an editor usually sees it.
         editor.wait_for_timeout(1500)
         editor.get_by_text("正在保存……").first.wait_for(state="hidden")
         open_action_menu(editor)
