@@ -204,6 +204,22 @@ class Postgres:
         self.run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "xiaoge")
         return f"postgres://postgres@127.0.0.1:{self.port}/xiaoge"
 
+    def vacuum_analyze(self):
+        """After the bulk load, as a database in service would be: no autovacuum debt during the load."""
+        self.run(
+            str(self.bin / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-q",
+            "-c",
+            "VACUUM ANALYZE",
+            "xiaoge",
+        )
+
     def postmaster(self) -> int | None:
         pidfile = self.data / "postmaster.pid"
         return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
@@ -593,6 +609,8 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
     manage(env, "update_index", log=setup_log)
     manage(env, "rebuild_references_index", log=setup_log)
     print(f"  搜索索引和引用索引（update_index、rebuild_references_index）：{time.monotonic() - t0:.0f} 秒", flush=True)
+    if postgres:
+        postgres.vacuum_analyze()
     t0 = time.monotonic()
     manage(env, "build_site", "--full", log=setup_log)
     print(f"  全量构建：{time.monotonic() - t0:.0f} 秒；数据库里共 {generated['stories']} 篇故事", flush=True)
