@@ -109,8 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the site server read while the CMS writes; a busy timeout avoids "database is locked".
     # IMMEDIATE: a transaction takes the write lock when it begins, so it waits (the busy timeout) for
     # another writer. A deferred one that read first fails at once with "database is locked" when it
-    # comes to write after another process wrote (Wagtail's save and publish: 2 % of the admin's writes
-    # with ten editors at once, bench/editors_load.py).
+    # comes to write after another process wrote (Wagtail's save and publish: 10 of 167 form posts with
+    # ten editors at once, bench/editors_load.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
