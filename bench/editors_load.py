@@ -225,8 +225,10 @@ class Postgres:
         return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
 
     def save_log(self):
+        """The server's log in the work folder, each line cut to 300 characters (bulk inserts are megabytes)."""
         if (self.data / "log").exists():
-            shutil.copy(self.data / "log", self.data.parent / "postgres.log")
+            lines = (self.data / "log").read_text(errors="replace").splitlines()
+            (self.data.parent / "postgres.log").write_text("".join(line[:300] + "\n" for line in lines))
 
     def stop(self):
         self.save_log()
