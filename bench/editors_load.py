@@ -8,21 +8,24 @@ database, 0 errors, on SQLite and on PostgreSQL". In a fresh work folder (defaul
 with its own database (a SQLite file there, or a throwaway PostgreSQL cluster on a free loopback port,
 stopped and deleted at the end), MEDIA_ROOT and SITE_DIR, it:
   1. migrates, sets the page tree up as `make setup` does (bootstrap_site, import_content --publish
-     --initial, build_site), after generating --pages published stories (real Wagtail pages with a
-     revision each, as bench/publish_bench.py makes them) and the accounts;
+     --initial), generates --pages published stories (real Wagtail pages with a revision each, as
+     bench/publish_bench.py makes them; the search and reference indexes rebuilt in bulk afterwards) and
+     the accounts, then builds the site (build_site --full);
   2. runs the CMS the way production would: the production settings (cms.settings.production, with only
      the TLS-only cookie flags and the HTTPS redirect off, since loopback has no TLS), under gunicorn
      (2 x cores + 1 sync workers), plus `manage.py db_worker` (every publish queues a real static build)
      and `manage.py publish_scheduled_loop`;
   3. runs locust headless (bench/locustfile_editors.py) with --users users, each logged in with their own
      account: superusers who publish from the editor (the only accounts allowed to: cms/editorial),
-     editors (编辑) who submit for review, and reviewers (审核员) whose approval publishes. Every request
+     editors (编辑) who submit for review, and reviewers (审核员) whose approval publishes (4, 4 and 2 of
+     ten by default: --editors, --reviewers). Every request
      is one a browser makes in the admin: the explorer listing, the page editor, autosave, the editing
      session ping, save draft, publish, submit for review, the dashboard and approve;
   4. waits for the build worker to finish, then prints per request type the count, failures, median, p95
      and max; whether the page editor, publish and approve p95 are under the target; the errors (failed
      requests, server errors in the logs, failed builds and tasks); the releases built during the run and
-     whether the last title published of every page edited is in SITE_DIR/current.
+     whether the last title published of every page edited is in SITE_DIR/current; the CPU used by
+     gunicorn, the worker, PostgreSQL, locust and the rest of the machine (the machine is shared).
 
 It exits 1 if a target is missed or anything failed. `make editors` runs it on SQLite and on PostgreSQL.
 """
