@@ -1,17 +1,32 @@
-"""The stories' Atom feed, with absolute URLs on the public site."""
+"""The stories' Atom feed, with absolute URLs on the public site.
+
+Every text in it is plain text (RFC 4287 text constructs of type "text"): titles, summaries, tags and
+street names are what editors typed, and a feed reader would turn an html-typed `<img onerror=…>` in a
+summary into a live element. Django's Atom1Feed writes the summary as type="html"; ours does not.
+"""
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import feedgenerator, timezone
 
 
+class PlainTextAtomFeed(feedgenerator.Atom1Feed):
+    """Atom1Feed whose entry summaries are type="text" (Django's are type="html", taken as markup)."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 def story_feed_response(index_page, stories) -> HttpResponse:
     base = settings.PUBLIC_BASE_URL
-    feed = feedgenerator.Atom1Feed(
+    feed = PlainTextAtomFeed(
         title=f"{index_page.title} · 小哥",
         link=base + index_page.public_path(),
         feed_url=base + index_page.public_path() + "feed.xml",
         description=index_page.intro or index_page.search_description,
+        subtitle=(index_page.intro or index_page.search_description or None),  # Atom writes subtitle, not description
         language="zh-CN",
     )
     for story in stories:
