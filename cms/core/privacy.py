@@ -11,12 +11,16 @@ from cms.core.personal_data import KIND_LABELS, find_personal_data, mask  # noqa
 SKIPPED_FIELDS = {"slug", "url_path", "path", "draft_title", "latest_revision_created_at", "locale", "translation_key"}
 
 
-class PrivacyBlocked(Exception):
-    """Publishing refused: the page carries personal data. `problems` name each field and the masked match."""
+class PublishRefused(Exception):
+    """The publishing gate (`cms.core.gate`) refused: `problems` say why, in words for the person."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("不能发布：" + "；".join(problems))
+
+
+class PrivacyBlocked(PublishRefused):
+    """Refused because the page carries personal data: `problems` name each field and the masked match."""
 
 
 def _strings(value, path=()):

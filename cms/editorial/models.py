@@ -6,17 +6,35 @@ import secrets
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from wagtail.models import AbstractGroupApprovalTask
 
-from cms.core.privacy import page_problems
-
-from .middleware import current_request
+from cms.core.middleware import current_request
+from cms.core.privacy import PublishRefused, page_problems
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def approval_refusal(task_state, user) -> str | None:
+    """Why `user` may not approve this task (None: they may). What goes live is the task's revision."""
+    revision = task_state.revision
+    if revision is None:
+        return "没有可以审核的版本。"
+    if revision.user_id == user.pk:
+        return "不能审核自己写的修改：请由另一位审核员审核。"
+    latest = task_state.workflow_state.content_object.get_latest_revision()
+    if latest is not None and latest.pk != revision.pk and latest.user_id == user.pk:
+        return (
+            "你在审核期间修改了页面：你的修改已保存为草稿，需要另一位审核员审核后才能发布。"
+            "请把页面退回作者，或请另一位审核员审核。"
+        )
+    problems = page_problems(revision.as_object())
+    if problems:
+        return "不能批准发布：" + "；".join(problems)
+    return None
 
 
 def revision_author_id(obj) -> int | None:
@@ -35,21 +53,27 @@ class ReviewTask(AbstractGroupApprovalTask):
         return super().get_actions(obj, user)
 
     def on_action(self, task_state, user, action_name, **kwargs):
+        if action_name != "approve":
+            return super().on_action(task_state, user, action_name, **kwargs)
         request = current_request()
-        if action_name == "approve":
-            refusal = None
-            if task_state.revision and task_state.revision.user_id == user.pk:
-                refusal = "不能审核自己写的修改：请由另一位审核员审核。"
+        obj = task_state.workflow_state.content_object
+        back = reverse("wagtailadmin_pages:edit", args=[obj.pk])
+        refusal = approval_refusal(task_state, user)
+        if refusal is None:
+            try:
+                # Approving publishes through the gate (cms/core/gate.py); a refusal there undoes the approval.
+                with transaction.atomic():
+                    result = super().on_action(task_state, user, action_name, **kwargs)
+            except PublishRefused as exc:
+                refusal = "不能批准发布：" + "；".join(exc.problems)
             else:
-                problems = page_problems(task_state.revision.as_object()) if task_state.revision else []
-                if problems:
-                    refusal = "不能批准发布：" + "；".join(problems)
-            if refusal:
-                if request is not None:
-                    messages.error(request, refusal)
-                obj = task_state.workflow_state.content_object
-                return reverse("wagtailadmin_pages:edit", args=[obj.pk])
-        return super().on_action(task_state, user, action_name, **kwargs)
+                latest = obj.get_latest_revision()
+                if request is not None and latest is not None and latest.pk != task_state.revision_id:
+                    messages.warning(request, "已发布你审核的版本；审核期间又保存的修改还没有发布，需要再次提交审核。")
+                return result
+        if request is not None:
+            messages.error(request, refusal)
+        return back
 
     @classmethod
     def get_description(cls):

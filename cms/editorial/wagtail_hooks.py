@@ -15,24 +15,24 @@ from wagtail.admin.views.generic import CreateView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.models import Page, Revision
 
-from cms.core.privacy import page_problems
+from cms.core import gate
+from cms.core.privacy import PublishRefused
 
 from .models import ShareLink
 
 
 @hooks.register("before_publish_page")
 def guard_publish(request, page):
-    """Runs when someone presses "publish" in the editor (the draft is already saved).
+    """Runs when someone presses "publish" in the editor (the draft is already saved, not live).
 
-    Refused, with the reason: a revision the person wrote themselves (unless they administer the site:
-    everyone else goes through review), and any personal data (each field named, the match masked).
+    The publishing gate (cms/core/gate.py) decides, as it does on every other route; here its refusal
+    becomes a message on the editor instead of an exception. Everyone but a superuser goes through
+    review; personal data is refused with each field named and the match masked.
     """
-    if not request.user.is_superuser:
-        messages.error(request, "发布前需要另一位审核员审核：请点击“提交审核”。草稿已保存。")
-        return redirect("wagtailadmin_pages:edit", page.pk)
-    problems = page_problems(page)
-    if problems:
-        messages.error(request, "不能发布，草稿已保存。请先删除这些内容：" + "；".join(problems))
+    try:
+        gate.check(page, page.get_latest_revision(), request.user)
+    except PublishRefused as exc:
+        messages.error(request, "不能发布，草稿已保存。" + "；".join(exc.problems))
         return redirect("wagtailadmin_pages:edit", page.pk)
     return None
 

@@ -68,7 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    "cms.editorial.middleware.CurrentRequestMiddleware",
+    "cms.core.middleware.CurrentRequestMiddleware",
+    "cms.core.middleware.PublishRefusedMiddleware",  # a refusal of the publishing gate as a message, not a 500
     "csp.middleware.CSPMiddleware",
     "cms.core.middleware.AdminScriptPolicyMiddleware",  # after CSPMiddleware: it marks the response first
     "cms.core.middleware.PermissionsPolicyMiddleware",
@@ -154,6 +155,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 WAGTAIL_SITE_NAME = "小哥 · 快递小哥参与社区治理"
+# Approval publishes the revision the reviewer approved, not one saved during the review (cms/core/gate.py).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.core.gate.publish_reviewed_revision"
 # Slugs are readable ASCII: pinyin of the title (cms.core.slugs), never Chinese characters in URLs.
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
