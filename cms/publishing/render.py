@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import connections
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -59,6 +60,9 @@ def make_request(site: Site, path: str = "/"):
     request = RequestFactory().get(path, HTTP_HOST=host)
     request.get_host = lambda: host  # the build never answers a real client; skip ALLOWED_HOSTS
     request.user = AnonymousUser()
+    # A reader without a session: no password entered, no login. Wagtail's view restrictions (and the API's
+    # public-pages query) read request.session; an empty one that is never saved passes none of them.
+    request.session = SessionBase()
     request.is_static_build = True
     request._wagtail_site = site
     return request

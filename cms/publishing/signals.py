@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from cms.core.models import Person, SiteSettings, Street, Tag
@@ -59,6 +60,32 @@ def on_page_deleted(sender, instance, **kwargs):
 
 
 post_delete.connect(on_page_deleted, sender="wagtailcore.Page", dispatch_uid="publishing_page_deleted")
+
+
+def on_view_restriction_saved(sender, instance, created=False, **kwargs):
+    """A view restriction (password, login, groups) takes the page and its descendants off the public site;
+    removing it brings them back. Wagtail sends no signal of its own for either."""
+    page = instance.page
+    if created:
+        request_build(f"设为私密《{page.title}》")
+    else:
+        request_build(f"修改访问限制《{page.title}》")
+
+
+def on_view_restriction_deleted(sender, instance, **kwargs):
+    try:
+        title = instance.page.title
+    except Page.DoesNotExist:  # deleted with its page, whose own signal asks for the build
+        return
+    request_build(f"取消私密《{title}》")
+
+
+post_save.connect(
+    on_view_restriction_saved, sender=PageViewRestriction, dispatch_uid="publishing_view_restriction_saved"
+)
+post_delete.connect(
+    on_view_restriction_deleted, sender=PageViewRestriction, dispatch_uid="publishing_view_restriction_deleted"
+)
 
 
 @receiver(post_save, sender=Street)

@@ -1,0 +1,115 @@
+"""Security review findings about what the static release holds: pages behind a view restriction stay off it."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from wagtail.models import PageViewRestriction
+
+from cms.publishing.builder import build_site, current_release_dir
+from cms.publishing.models import BuildRequest
+from tests import test_publishing
+from tests.helpers import make_playbook
+from tests.test_publishing import read
+
+site_dir, stories = test_publishing.site_dir, test_publishing.stories  # the fixtures of the publishing tests
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "小年夜的饺子"  # the story the tests restrict; its tag 节日关怀 (jie-ri-guan-huai) is on no other story
+
+
+def indexed_urls(release: Path) -> set[str]:
+    """The URLs of the pages the release's search index (Pagefind) can find."""
+    urls = set()
+    for fragment in (release / "pagefind" / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes())
+        urls.add(json.loads(data[data.index(b"{") :])["url"])
+    return urls
+
+
+def assert_absent(story, title: str):
+    live = current_release_dir()
+    path = f"/stories/{story.slug}/"
+    assert not (live / path.strip("/")).exists()
+    assert not (live / f"api/v2/pages/{story.pk}").exists()
+    for rel in (
+        "index.html",
+        "stories/index.html",
+        "stories/feed.xml",
+        "stories/street/taoranting/index.html",
+        "sitemap.xml",
+        "api/v2/pages/index.json",
+    ):
+        text = read(rel)
+        assert title not in text and path not in text, rel
+    assert path not in indexed_urls(live)
+
+
+def assert_present(story, title: str):
+    live = current_release_dir()
+    path = f"/stories/{story.slug}/"
+    assert title in read(f"stories/{story.slug}/index.html")
+    assert title in read(f"api/v2/pages/{story.pk}/index.json")
+    for rel in ("stories/index.html", "stories/feed.xml", "sitemap.xml", "api/v2/pages/index.json"):
+        assert path in read(rel), rel
+    assert path in indexed_urls(live)
+
+
+@pytest.mark.parametrize("kind", ["password", "login", "groups"])
+def test_a_restricted_page_leaves_the_release_and_comes_back_when_the_restriction_goes(stories, site_dir, kind):
+    build_site(full=True)
+    story = stories["stories"][1]
+    assert_present(story, SECRET)
+    assert (current_release_dir() / "stories/tag/jie-ri-guan-huai/index.html").exists()
+
+    restriction = PageViewRestriction.objects.create(
+        page=story, restriction_type=kind, password="xiaoge-2023" if kind == "password" else ""
+    )
+    if kind == "groups":
+        restriction.groups.add(Group.objects.get_or_create(name="编辑")[0])
+    build_site()  # used to fail: 'Request' object has no attribute 'session'
+
+    assert_absent(story, SECRET)
+    # Its tag page goes with it (no other story has the tag); the other stories stay.
+    assert not (current_release_dir() / "stories/tag/jie-ri-guan-huai").exists()
+    assert "四年，一条街巷的移动探头" in read("stories/index.html")
+
+    restriction.delete()
+    build_site()
+    assert_present(story, SECRET)
+    assert SECRET in read("stories/tag/jie-ri-guan-huai/index.html")
+
+
+def test_a_restriction_on_a_section_takes_its_pages_off_too(stories, site_dir):
+    playbook, chapters = make_playbook(stories["home"])
+    build_site(full=True)
+    assert 'href="/playbook/"' in read("index.html")
+    PageViewRestriction.objects.create(page=playbook, restriction_type="login")
+    build_site()
+    live = current_release_dir()
+    assert not (live / "playbook").exists()
+    for page in (playbook, *chapters):
+        assert not (live / f"api/v2/pages/{page.pk}").exists()
+        for rel in ("sitemap.xml", "api/v2/pages/index.json", "search/index.html"):
+            assert page.title not in read(rel), rel
+    assert not any(url.startswith("/playbook/") for url in indexed_urls(live))
+    assert 'href="/playbook/"' not in read("index.html"), "the main menu no longer links to the section"
+    assert "四年，一条街巷的移动探头" in read("stories/index.html")
+
+
+def test_restricting_and_opening_a_page_in_the_cms_triggers_a_build(
+    stories, site_dir, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_AUTO_BUILD = True
+    build_site(full=True)
+    story = stories["stories"][1]
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction = PageViewRestriction.objects.create(page=story, restriction_type="password", password="x1y2z3")
+    assert BuildRequest.objects.filter(reason__contains=SECRET).exists()
+    assert_absent(story, SECRET)
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction.delete()
+    assert_present(story, SECRET)
