@@ -1,8 +1,11 @@
-"""Security review findings about what the static release holds: pages behind a view restriction stay off it."""
+"""Security review findings about what the static release holds: pages behind a view restriction stay off it,
+and its API names only the public site."""
 
 import gzip
 import json
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
@@ -10,8 +13,9 @@ from wagtail.models import PageViewRestriction
 
 from cms.publishing.builder import build_site, current_release_dir
 from cms.publishing.models import BuildRequest
+from cms.publishing.verify import examine
 from tests import test_publishing
-from tests.helpers import make_playbook
+from tests.helpers import make_model, make_playbook, make_training
 from tests.test_publishing import read
 
 site_dir, stories = test_publishing.site_dir, test_publishing.stories  # the fixtures of the publishing tests
@@ -113,3 +117,56 @@ def test_restricting_and_opening_a_page_in_the_cms_triggers_a_build(
     with django_capture_on_commit_callbacks(execute=True):
         restriction.delete()
     assert_present(story, SECRET)
+
+
+def html_urls(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "html_url" and item is not None:
+                yield item
+            else:
+                yield from html_urls(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from html_urls(item)
+
+
+def test_the_static_api_names_only_the_public_site(stories, site_dir, settings):
+    home, street = stories["home"], stories["street"]
+    make_playbook(home)
+    make_training(home)
+    make_model(home, [street])
+    build_site(full=True)
+    live = current_release_dir()
+    base = settings.PUBLIC_BASE_URL
+    other_hosts = {"localhost", "127.0.0.1", "testserver", urlsplit(settings.WAGTAILADMIN_BASE_URL).hostname}
+    documents = sorted((live / "api").rglob("*.json"))
+    assert len(documents) > 15
+    seen = 0
+    for path in documents:
+        text = path.read_text()
+        for host in other_hosts:
+            assert host not in text, f"{path.relative_to(live)} names {host}"
+        for url in html_urls(json.loads(text)):
+            assert url.startswith(base + "/"), f"{path.relative_to(live)}: {url}"
+            seen += 1
+    assert seen > 30
+    story = json.loads(read(f"api/v2/pages/{stories['stories'][0].pk}/index.json"))
+    assert story["meta"]["parent"]["meta"]["html_url"] == f"{base}/stories/"
+
+
+def test_the_release_check_refuses_an_api_document_that_points_at_a_development_host():
+    doc = json.dumps({"id": 4, "meta": {"parent": {"meta": {"html_url": "http://localhost/stories/"}}}})
+    _links, problems = examine("api/v2/pages/5/index.json", doc)
+    assert problems == ["cms-host|api/v2/pages/5/index.json：含有指向后台或开发地址的网址 http://localhost"]
+    public = json.dumps({"meta": {"html_url": "https://xiaoge.example.cn/stories/"}})
+    assert examine("api/v2/pages/5/index.json", public) == ([], [])
+
+
+def test_the_live_api_gives_the_parent_on_the_public_site(stories, client, settings):
+    story = stories["stories"][0]
+    response = client.get(f"/api/v2/pages/{story.pk}/")
+    assert response.status_code == 200
+    parent = response.json()["meta"]["parent"]
+    assert parent["meta"]["html_url"] == f"{settings.PUBLIC_BASE_URL}/stories/"
+    assert not re.search(r"https?://(localhost|testserver)", response.content.decode())

@@ -13,7 +13,13 @@ from django.utils.cache import patch_cache_control
 from rest_framework.filters import BaseFilterBackend
 from wagtail.api.v2.filters import FieldsFilter
 from wagtail.api.v2.router import WagtailAPIRouter
-from wagtail.api.v2.serializers import PageHtmlUrlField, PageSerializer
+from wagtail.api.v2.serializers import (
+    PageAliasOfField,
+    PageHtmlUrlField,
+    PageParentField,
+    PageSerializer,
+    get_serializer_class,
+)
 from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
@@ -87,8 +93,32 @@ class PublicHtmlUrlField(PageHtmlUrlField):
         return page.specific.public_url() if hasattr(page.specific, "public_url") else super().to_representation(page)
 
 
+class PublicRelatedPageMixin:
+    """Wagtail serializes a page's parent and alias_of with its own PageSerializer, whose html_url is the
+    CMS site's URL (http://localhost/… in the static build): ours uses the public one."""
+
+    def to_representation(self, value):
+        serializer_class = get_serializer_class(
+            value.__class__,
+            ["id", "type", "detail_url", "html_url", "title"],
+            meta_fields=["type", "detail_url", "html_url"],
+            base=XiaogePageSerializer,
+        )
+        return serializer_class(context=self.context).to_representation(value)
+
+
+class PublicPageParentField(PublicRelatedPageMixin, PageParentField):
+    pass
+
+
+class PublicPageAliasOfField(PublicRelatedPageMixin, PageAliasOfField):
+    pass
+
+
 class XiaogePageSerializer(PageSerializer):
     html_url = PublicHtmlUrlField(read_only=True)
+    parent = PublicPageParentField(read_only=True)
+    alias_of = PublicPageAliasOfField(read_only=True)
 
 
 class XiaogePagesAPIViewSet(CachedMixin, PagesAPIViewSet):

@@ -12,6 +12,7 @@ from wagtail.models import Page
 
 from cms.core.privacy import KIND_LABELS, find_personal_data
 
+ABSOLUTE_HOST = re.compile(r"https?://([^/\"'\s<>?#]+)")
 LINK_ATTR = re.compile(r'\s(?:href|src|srcset|imagesrcset)="([^"]*)"')
 TEXT_SUFFIXES = (".html", ".json", ".xml", ".txt")
 DEV_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "testserver", "[::1]")  # noqa: S104 - a list to look for
@@ -49,6 +50,20 @@ def internal_targets(text: str, file: str) -> tuple[list[str], list[str]]:
                 target = posixpath.join("" if target == "." else target, "index.html")
             targets.append(target)
     return targets, bad_hosts
+
+
+def dev_host_urls(text: str) -> list[str]:
+    """Absolute URLs in a text whose host is a development host or the CMS (e.g. http://localhost/…)."""
+    bad = {h.strip("[]") for h in DEV_HOSTS} | {cms_host()}
+    found = []
+    for match in ABSOLUTE_HOST.finditer(text):
+        try:
+            host = urlsplit(match.group(0)).hostname or ""
+        except ValueError:  # not a URL after all (e.g. "http://[" in prose)
+            continue
+        if host in bad:
+            found.append(match.group(0))
+    return found
 
 
 def cms_host() -> str:
@@ -107,6 +122,9 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
     if host != "\0" and host in text:
         problems.append(f"cms-host|{rel}：含有后台地址 {host}")
     if not rel.endswith(".html"):
+        # The API documents, the feed and the sitemap are read by programs, which follow any absolute URL.
+        for url in sorted(set(dev_host_urls(text))):
+            problems.append(f"cms-host|{rel}：含有指向后台或开发地址的网址 {url}")
         return [], problems
     targets, bad_hosts = internal_targets(text, rel)
     problems += [f"cms-host|{rel}：链接指向后台或开发地址 {url}" for url in bad_hosts]
