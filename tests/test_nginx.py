@@ -1,6 +1,10 @@
 """The production nginx configuration, run for real on loopback against a built release."""
 
+import http.client
 import json
+import shutil
+import ssl
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -89,3 +93,40 @@ def test_content_types_and_the_json_api_at_the_live_api_paths(nginx):
     assert json.loads(body)["id"] == first["id"]
     status, headers, _ = get(nginx + "/training/sw.js")
     assert "javascript" in headers.get("Content-Type", "")
+
+
+def location_for(origin: str, path: str, host: str, context=None) -> tuple[int, str]:
+    """The status and Location header of one request, not followed, with the Host header a client chose."""
+    parts = urllib.parse.urlsplit(origin)
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection("127.0.0.1", parts.port, timeout=5, context=context)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        response = conn.getresponse()
+        return response.status, response.getheader("Location") or ""
+    finally:
+        conn.close()
+
+
+def test_a_folder_without_its_slash_redirects_relatively_whatever_the_host_header(nginx):
+    status, location = location_for(nginx, "/stories", "evil.example")
+    assert status == 301
+    assert location == "/stories/", location
+    assert "evil.example" not in location and ":" not in location
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl is needed for the test certificate")
+def test_behind_the_tls_front_the_slash_redirect_keeps_the_reader_on_https(tmp_path, settings, tree):
+    settings.SITE_DIR = tmp_path / "site"
+    make_story(tree[1], title="夜里的骑士驿站")
+    build_site(full=True)
+    with run_nginx(tmp_path / "nginx", settings.SITE_DIR / "current", tls=True) as server:
+        context = ssl.create_default_context(cafile=str(server.certificate))
+        context.check_hostname = False  # the certificate names localhost; the forged Host header does not
+        internal = urllib.parse.urlsplit(server.site).port
+        status, location = location_for(server.https, "/stories", "evil.example", context)
+        assert status == 301
+        assert "evil.example" not in location and str(internal) not in location
+        assert location == "/stories/" or location.startswith(server.https + "/"), location
