@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cms.core import preview
+from cms.core.privacy import page_problems
 
 from .models import ShareLink
 
@@ -27,6 +28,10 @@ def share_view(request, token: str):
         return gone(request, status=410)
     page = link.page.specific
     draft = page.get_latest_revision_as_object() if page.latest_revision_id else page
+    if page_problems(draft):
+        # The draft holds what the publishing gate would refuse: not shown to anyone outside the admin.
+        html = render_to_string("editorial/share_withheld.html", {}, request)
+        return HttpResponse(html, status=403, headers={"Cache-Control": "private, no-store"})
     expires = timezone.localtime(link.expires_at).strftime("%Y-%m-%d %H:%M")
     html = preview.render(draft, request, f"分享预览：这是还没有发布的版本，链接在 {expires} 失效。")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -11,12 +13,12 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
-from wagtail.admin.views.generic import CreateView
+from wagtail.admin.views.generic import CreateView, DeleteView, EditView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.models import Page, Revision
 
 from cms.core import gate
-from cms.core.privacy import PublishRefused
+from cms.core.privacy import PublishRefused, page_problems
 
 from .models import ShareLink
 
@@ -110,6 +112,42 @@ def explain_own_review(request, page):
         messages.info(request, "这是你自己写的修改：需要另一位审核员审核，你不能批准自己的修改。")
 
 
+SITE_ADMINS = "站点管理员"
+
+
+def may_change_link(user, link) -> bool:
+    """Only the person who made a share link, and site administrators, may extend or revoke it."""
+    return user.is_superuser or link.created_by_id == user.pk or user.groups.filter(name=SITE_ADMINS).exists()
+
+
+def draft_problems(page) -> list[str]:
+    """What the publishing gate would refuse in the page's latest draft: such a draft is not shared either."""
+    page = page.specific
+    draft = page.get_latest_revision_as_object() if page.latest_revision_id else page
+    return page_problems(draft)
+
+
+class ShareLinkForm(forms.ModelForm):
+    class Meta:
+        model = ShareLink
+        fields = ["page", "expires_at"]
+
+    def clean_page(self):
+        page = self.cleaned_data["page"]
+        problems = draft_problems(page) if page is not None else []
+        if problems:
+            raise forms.ValidationError("这个草稿含有不能公开的个人信息，不能分享：" + "；".join(problems))
+        return page
+
+
+class ShareLinkChangeForm(forms.ModelForm):
+    """Changing a link changes only when it expires: pointing someone's link at another page is not an edit."""
+
+    class Meta:
+        model = ShareLink
+        fields = ["expires_at"]
+
+
 class ShareLinkCreateView(CreateView):
     def get_initial(self):
         initial = super().get_initial()
@@ -128,8 +166,25 @@ class ShareLinkCreateView(CreateView):
         return f"分享预览链接：{url}（{timezone.localtime(instance.expires_at):%Y-%m-%d %H:%M} 失效；删除即可立即作废）"
 
 
+class OwnLinkMixin:
+    def get_object(self, queryset=None):
+        link = super().get_object(queryset)
+        if not may_change_link(self.request.user, link):
+            raise PermissionDenied("只有创建这个链接的人和站点管理员可以修改或作废它。")
+        return link
+
+
+class ShareLinkEditView(OwnLinkMixin, EditView):
+    pass
+
+
+class ShareLinkDeleteView(OwnLinkMixin, DeleteView):
+    pass
+
+
 class ShareLinkViewSet(ModelViewSet):
-    """Links to read a draft without an account: made here, listed with their address, revoked by deleting."""
+    """Links to read a draft without an account: made here, listed with their address and who made them,
+    extended or revoked (deleted) only by their maker or a site administrator."""
 
     model = ShareLink
     icon = "link"
@@ -138,9 +193,14 @@ class ShareLinkViewSet(ModelViewSet):
     menu_order = 900
     form_fields = ["page", "expires_at"]
     list_display = ["page", "address", "expires_at", "created_by"]
-    create_view_class = ShareLinkCreateView
+    add_view_class = ShareLinkCreateView  # not `create_view_class`, which Wagtail never reads
+    edit_view_class = ShareLinkEditView
+    delete_view_class = ShareLinkDeleteView
     copy_view_enabled = False
     inspect_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return ShareLinkChangeForm if for_update else ShareLinkForm
 
 
 @hooks.register("register_admin_viewset")
