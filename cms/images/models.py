@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
 
@@ -17,6 +18,16 @@ class CustomImage(AbstractImage):
     def alt_text(self) -> str:
         return self.description or ""
 
+    def clean(self):
+        """The admin's image forms refuse personal data in the title, alt text, caption, credit or file name
+        (`cms/images/checks.py`); GPS is no reason to refuse, as saving removes it."""
+        from .checks import upload_errors
+
+        super().clean()
+        errors = upload_errors(self, new_file=self._has_new_file())
+        if errors:
+            raise ValidationError(errors)
+
     def save(self, *args, **kwargs):
         self.strip_exif()
         super().save(*args, **kwargs)
@@ -27,7 +38,7 @@ class CustomImage(AbstractImage):
 
         from .exif import without_exif
 
-        if not self.file or getattr(self.file, "_committed", True) and self.pk and not self._file_changed():
+        if not self._has_new_file():
             return
         self.file.seek(0)
         data = self.file.read()
@@ -41,6 +52,9 @@ class CustomImage(AbstractImage):
         self.file = ContentFile(cleaned, name=name)
         self.file_size = len(cleaned)
         self.file_hash = ""
+
+    def _has_new_file(self) -> bool:
+        return bool(self.file) and not (getattr(self.file, "_committed", True) and self.pk and not self._file_changed())
 
     def _file_changed(self) -> bool:
         old = type(self).objects.filter(pk=self.pk).values_list("file", flat=True).first()
