@@ -8,7 +8,7 @@ from __future__ import annotations
 from cms.core.personal_data import KIND_LABELS, find_personal_data, mask  # noqa: F401 - the guard's vocabulary
 
 # -- the publishing guard ---------------------------------------------------------------------------
-SKIPPED_FIELDS = {"slug", "url_path", "path", "draft_title", "latest_revision_created_at", "locale", "translation_key"}
+SKIPPED_FIELDS = {"url_path", "path", "draft_title", "latest_revision_created_at", "locale", "translation_key"}
 
 
 class PublishRefused(Exception):
@@ -36,29 +36,29 @@ def _strings(value, path=()):
             yield from _strings(item, path)
 
 
-def _image_ids(value):
-    """Ids of images a stream uses (image blocks store {"image": id} or a bare id under "image")."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "image" and isinstance(item, int):
-                yield item
-            elif key == "image" and isinstance(item, dict) and isinstance(item.get("image"), int):
-                yield item["image"]
-            else:
-                yield from _image_ids(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _image_ids(item)
-
-
-def _check_text(label: str, text: str, out: list[str]):
-    for kind, masked in find_personal_data(text or ""):
+def _check_text(label: str, text: str, out: list[str], allowed=()):
+    for kind, masked in find_personal_data(text or "", allowed=allowed):
         out.append(f"“{label}”含有{KIND_LABELS[kind]} {masked}")
 
 
+def organisation_contacts() -> tuple[str, ...]:
+    """The operator's own public address and telephone (site settings): not a person's, so never refused."""
+    from cms.core.models.settings import SiteSettings
+
+    try:
+        settings = SiteSettings.load()
+    except Exception:  # noqa: BLE001 - no settings row yet (a fresh database): nothing is allowed
+        return ()
+    return tuple(
+        value for name in ("office_address", "office_phone") if (value := getattr(settings, name, "") or "").strip()
+    )
+
+
 def page_problems(page) -> list[str]:
-    """What stops this version of a page from being published: personal numbers in any field (named, the
-    match masked), people shown without consent on record, images that still carry GPS data.
+    """What stops this version of a page from being published: personal data in any field it has (named, the
+    match masked), in its inline rows, and in everything it shows from elsewhere — images (title, alt text,
+    caption, tags, file name, GPS), documents (title, text, metadata, file type), tags, snippets (a street's
+    summary, a person's role) — and images or documents from a restricted collection.
 
     Page types add their own checks with a `privacy_problems()` method (a story checks its people).
     """
@@ -66,10 +66,8 @@ def page_problems(page) -> list[str]:
     from django.utils.html import strip_tags
     from wagtail.fields import RichTextField, StreamField
 
-    from cms.images.exif import has_location
-
+    allowed = organisation_contacts()
     problems: list[str] = []
-    image_ids: set[int] = set()
     for field in page._meta.concrete_fields:
         if field.name in SKIPPED_FIELDS:
             continue
@@ -80,37 +78,77 @@ def page_problems(page) -> list[str]:
             for n, block in enumerate(raw, 1):
                 value = block.get("value") if isinstance(block, dict) else block
                 for _path, text in _strings(value):
-                    _check_text(f"{label}（第 {n} 块）", strip_tags(text) + " " + text, problems)
-                image_ids.update(_image_ids(value))
+                    _check_text(f"{label}（第 {n} 块）", strip_tags(text) + " " + text, problems, allowed)
         elif isinstance(field, RichTextField):
-            _check_text(label, strip_tags(getattr(page, field.name) or ""), problems)
+            _check_text(label, strip_tags(getattr(page, field.name) or ""), problems, allowed)
         elif isinstance(field, (models.CharField, models.TextField)):
-            _check_text(label, getattr(page, field.name) or "", problems)
-        elif (
-            isinstance(field, models.ForeignKey)
-            and field.related_model.__name__ == "CustomImage"
-            and getattr(page, field.attname)
-        ):
-            image_ids.add(getattr(page, field.attname))
+            _check_text(label, getattr(page, field.name) or "", problems, allowed)
     # Inline rows (a component's adoptions, …): their text fields too.
     for relation in getattr(page._meta, "child_relations", []) or []:
         for row in getattr(page, relation.get_accessor_name()).all():
             for field in row._meta.concrete_fields:
                 if isinstance(field, (models.CharField, models.TextField)):
                     _check_text(f"{relation.related_model._meta.verbose_name}：{field.verbose_name}",
-                                getattr(row, field.name) or "", problems)  # fmt: skip
+                                getattr(row, field.name) or "", problems, allowed)  # fmt: skip
     if hasattr(page, "privacy_problems"):
         problems += page.privacy_problems()
-    if image_ids:
-        from cms.images.models import CustomImage
-
-        for image in CustomImage.objects.filter(pk__in=image_ids):
-            try:
-                with image.open_file() as f:
-                    data = f.read()
-            except OSError:
-                continue
-            if has_location(data):
-                problems.append(f"图片《{image.title}》还带有 GPS 位置信息：请重新上传（上传时会自动去除）")
+    problems += referenced_problems(page, allowed)
     # The same problem in two places is said once per place; identical lines once.
     return list(dict.fromkeys(problems))
+
+
+def referenced(page) -> dict[type, set[str]]:
+    """What this version of the page shows from elsewhere, by model: every image, document, tag and snippet
+    it references through a field, a stream block, rich text or an inline row (Wagtail's reference
+    extraction, the one its usage reports are built on)."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ReferenceIndex
+
+    found: dict[type, set[str]] = {}
+    for content_type_id, object_id, _model_path, _content_path in ReferenceIndex._extract_references_from_object(page):
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is not None:
+            found.setdefault(model, set()).add(object_id)
+    return found
+
+
+def referenced_problems(page, allowed=()) -> list[str]:
+    from django.db import models
+    from taggit.models import TagBase
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+    from wagtail.snippets.models import get_snippet_models
+
+    from cms.documents.checks import document_problems
+    from cms.images.checks import image_problems
+
+    problems: list[str] = []
+    image_model, document_model, snippets = get_image_model(), get_document_model(), set(get_snippet_models())
+    for model, ids in referenced(page).items():
+        if issubclass(model, image_model):
+            for image in image_model.objects.filter(pk__in=ids):
+                problems += image_problems(image)
+        elif issubclass(model, document_model):
+            for document in document_model.objects.filter(pk__in=ids):
+                problems += document_problems(document)
+        elif issubclass(model, TagBase):
+            for name in model.objects.filter(pk__in=ids).values_list("name", flat=True):
+                _check_text(f"标签“{mask_text(name)}”", name, problems, allowed)
+        elif model in snippets:
+            noun = model._meta.verbose_name
+            for obj in model.objects.filter(pk__in=ids):
+                public = getattr(model, "public_fields", None)
+                for field in model._meta.concrete_fields:
+                    if public is not None and field.name not in public:
+                        continue
+                    if isinstance(field, (models.CharField, models.TextField)) and field.name != "slug":
+                        label = f"{noun}“{mask_text(str(obj))}”的{field.verbose_name}"
+                        _check_text(label, getattr(obj, field.name) or "", problems, allowed)
+    return problems
+
+
+def mask_text(text: str) -> str:
+    """The text with its digits masked when it holds personal data, to name a thing without spreading it."""
+    import re
+
+    return re.sub(r"\d", "*", text) if find_personal_data(text) else text

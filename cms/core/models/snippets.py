@@ -61,6 +61,8 @@ class Person(index.Indexed, models.Model):
         default=False,
         help_text="只有勾选后，故事才能署其姓名、使用其照片。同意书原件由街道保存，不上传到本系统。",
     )
+    #: What the public site and the API show of a person (the publishing gate checks these, not the internal note).
+    public_fields = ("name", "role", "organisation")
     consent_note = models.CharField(
         "同意记录说明（内部）",
         max_length=200,
