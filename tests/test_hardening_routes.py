@@ -1,7 +1,9 @@
 """Security review findings about what the static release holds: pages behind a view restriction stay off it,
-and its API names only the public site."""
+its API names only the public site, and a rollback never brings back a page that is no longer public."""
 
+import datetime
 import gzip
+import io
 import json
 import re
 from pathlib import Path
@@ -9,13 +11,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from wagtail.models import PageViewRestriction
 
-from cms.publishing.builder import build_site, current_release_dir
-from cms.publishing.models import BuildRequest
+from cms.publishing.builder import BuildFailed, build_site, current_release_dir, rollback
+from cms.publishing.models import BuildRequest, Release
 from cms.publishing.verify import examine
 from tests import test_publishing
-from tests.helpers import make_model, make_playbook, make_training
+from tests.helpers import make_model, make_playbook, make_story, make_training
 from tests.test_publishing import read
 
 site_dir, stories = test_publishing.site_dir, test_publishing.stories  # the fixtures of the publishing tests
@@ -170,3 +174,52 @@ def test_the_live_api_gives_the_parent_on_the_public_site(stories, client, setti
     parent = response.json()["meta"]["parent"]
     assert parent["meta"]["html_url"] == f"{settings.PUBLIC_BASE_URL}/stories/"
     assert not re.search(r"https?://(localhost|testserver)", response.content.decode())
+
+
+@pytest.mark.parametrize("change", ["unpublish", "restrict", "delete"])
+def test_a_rollback_that_would_bring_back_a_page_no_longer_public_is_refused(stories, site_dir, change):
+    build_site(full=True)
+    story = stories["stories"][1]
+    path = f"/stories/{story.slug}/"
+    make_story(stories["index"], title="新的一篇", date=datetime.date(2023, 4, 1))
+    build_site()
+    if change == "unpublish":
+        story.unpublish()
+    elif change == "restrict":
+        PageViewRestriction.objects.create(page=story, restriction_type="password", password="x1y2z3")
+    else:
+        story.delete()
+    build_site()
+    live = current_release_dir()
+    assert not (live / path.strip("/")).exists()
+
+    with pytest.raises(BuildFailed) as err:
+        rollback()
+    why = {"unpublish": "已取消发布", "restrict": "已设为私密（访问限制）", "delete": "已删除"}[change]
+    assert err.value.problems == [f"《{SECRET}》（{path}）：{why}"]
+    assert "拒绝回滚" in str(err.value)
+    assert current_release_dir() == live, "the live site did not change"
+    assert Release.objects.get(status=Release.STATUS_LIVE).name == live.name
+
+    err_out = io.StringIO()
+    with pytest.raises(CommandError, match="拒绝回滚"):
+        call_command("site_rollback", stderr=err_out)
+    assert f"《{SECRET}》（{path}）：{why}" in err_out.getvalue()
+    assert current_release_dir() == live
+
+
+def test_a_rollback_of_a_release_whose_pages_are_all_still_public_goes_ahead(stories, site_dir):
+    build_site(full=True)
+    first = current_release_dir()
+    story = stories["stories"][1]
+    story.unpublish()
+    build_site()
+    story.get_latest_revision().publish()  # published again: the releases after this are all public
+    build_site()
+    make_story(stories["index"], title="新的一篇", date=datetime.date(2023, 4, 1))
+    build_site()
+    out = io.StringIO()
+    call_command("site_rollback", stdout=out)
+    assert "已回滚" in out.getvalue()
+    assert current_release_dir() != first  # the release before the live one
+    assert "新的一篇" not in read("stories/index.html") and SECRET in read("stories/index.html")

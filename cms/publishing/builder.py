@@ -23,11 +23,13 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import brotli
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+from wagtail.models import Page
 
 from .models import BuildRequest, PageState, Release
 from .render import PARALLEL_THRESHOLD, Rendered, render_routes
@@ -609,8 +611,38 @@ def process_requests() -> list[BuildResult]:
                 BuildRequest.objects.filter(done=False, pk__lte=last).update(done=True)
 
 
+def pages_no_longer_public(folder: Path, manifest: dict) -> list[str]:
+    """The pages an old release shows that are not live and public now (unpublished, deleted, or behind a
+    view restriction), as "《title》（/path/）：why", with the title and path the release shows them under."""
+    ids = {int(k) for k in manifest.get("pages", {})}
+    api = folder / "api" / "v2" / "pages"
+    if api.is_dir():  # every page of a release has its API document; a release without a manifest still does
+        ids |= {int(p.name) for p in api.iterdir() if p.name.isdigit() and p.is_dir()}
+    public = set(Page.objects.filter(pk__in=ids).live().public().values_list("pk", flat=True))
+    gone = sorted(ids - public)
+    now = {p.pk: p for p in Page.objects.filter(pk__in=gone)}
+    lines = []
+    for pk in gone:
+        page = now.get(pk)
+        title, path = (page.title, page.url or page.url_path) if page else (f"页面 {pk}", "")
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            shown = json.loads((api / str(pk) / "index.json").read_text())
+            title, path = shown["title"], urlsplit(shown["meta"]["html_url"]).path
+        if page is None:
+            why = "已删除"
+        elif not page.live:
+            why = "已取消发布"
+        else:
+            why = "已设为私密（访问限制）"
+        lines.append(f"《{title}》（{path}）：{why}" if path else f"《{title}》：{why}")
+    return lines
+
+
 def rollback() -> Release:
-    """Make the release before the live one live again (a search-index refresh counts as its page release)."""
+    """Make the release before the live one live again (a search-index refresh counts as its page release).
+
+    Refused when that release shows a page that is no longer live and public (unpublished, deleted, or
+    restricted since): a rollback must not bring it back. The live site then stays as it is."""
     with build_lock():
         live = Release.objects.filter(status=Release.STATUS_LIVE).first()
         base = (live.content_of or live) if live else None
@@ -623,6 +655,15 @@ def rollback() -> Release:
                 folder = site_dir() / "releases" / choice.name if choice else None
                 if folder is None or not folder.is_dir():
                     continue
+                manifest = load_manifest(choice.name)
+                refused = pages_no_longer_public(folder, manifest)
+                if refused:
+                    raise BuildFailed(
+                        f"拒绝回滚：要回滚到的版本 {choice.name} 含有 {len(refused)} 个现在已不公开的页面，"
+                        "回滚会让它们重新出现在公开网站上。线上版本保持不变；"
+                        "如需撤回最近的改动，请在后台修改后重新发布，或运行 manage.py build_site。",
+                        refused,
+                    )
                 swap(folder)
                 if live:
                     live.status = Release.STATUS_SUPERSEDED
@@ -630,7 +671,6 @@ def rollback() -> Release:
                     live.save()
                 choice.status = Release.STATUS_LIVE
                 choice.save()
-                manifest = load_manifest(choice.name)
                 record_page_states(choice, {int(k): v for k, v in manifest.get("pages", {}).items()})
                 return choice
         raise BuildFailed("没有可以回滚到的旧版本")

@@ -10,5 +10,7 @@ class Command(BaseCommand):
         try:
             release = rollback()
         except BuildFailed as exc:
+            for problem in exc.problems:  # the pages the refused rollback would have brought back
+                self.stderr.write(self.style.ERROR(problem))
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(f"已回滚：线上版本现在是 {release.name}"))
