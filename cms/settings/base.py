@@ -206,12 +206,15 @@ REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRen
 # Share links: how many hours a link to a draft stays valid.
 SHARE_LINK_HOURS = int(os.environ.get("SHARE_LINK_HOURS", "72"))
 
-# Logins: after 5 failures for one user name, or from one address, that user or address is locked out
-# for an hour (django-axes). The lockout page is in Chinese.
+# Logins: after 5 failures for one user name from one address, that user name is locked out at that
+# address for an hour (django-axes). Not by user name alone: anyone anywhere could then lock `admin` out
+# for an hour; not by address alone: one editor's typos would lock a whole office behind one address.
+# The trade-off (docs/operations.md): guesses from many addresses are not added up. The lockout page is
+# in Chinese.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one combination: user name and address together
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_RESET_ON_SUCCESS = True
 
