@@ -48,22 +48,30 @@ class ConversionTimeout(Exception):
 def time_budget(seconds: float):
     """Stop a conversion that takes longer than `seconds` (pathological Markdown can take minutes).
 
-    Uses SIGALRM, which only the main thread can receive; elsewhere the budget is not enforced.
+    Uses SIGALRM, which only the main thread can receive; elsewhere the budget is not enforced. The alarm
+    repeats every 0.1 s until the block ends: when it lands in a weakref finaliser that the garbage collector
+    runs in the middle of the conversion, Python cannot pass the exception on and drops it, and the next
+    alarm stops the conversion instead.
     """
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
+    armed = True
 
     def _expired(signum, frame):
-        raise ConversionTimeout
+        if armed:
+            raise ConversionTimeout
 
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            armed = False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass
