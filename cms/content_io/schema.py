@@ -185,7 +185,13 @@ class Schema:
         return out
 
 
-SEO = (Field("seo_title", "line", max_length=255), Field("search_description", "text"))
+# A meta description: search engines show about 80 to 120 Chinese characters of it. The admin's limit is the
+# same (BasePageForm.SEARCH_DESCRIPTION_MAX in cms/core/models/base.py).
+SEARCH_DESCRIPTION_MAX = 200
+SEO = (
+    Field("seo_title", "line", max_length=255),
+    Field("search_description", "text", max_length=SEARCH_DESCRIPTION_MAX),
+)
 
 STORY = Schema(
     (

@@ -56,13 +56,28 @@ class SocialFieldsMixin(models.Model):
 
 
 class BasePageForm(WagtailAdminPageForm):
-    """Lets the slug be left empty: the page then takes the pinyin of its title."""
+    """Lets the slug be left empty: the page then takes the pinyin of its title. Limits the search description,
+    which goes into the page's <meta name="description"> (Wagtail's field has no limit)."""
+
+    SEARCH_DESCRIPTION_MAX = 200  # as content/ files: cms/content_io/schema.py SEARCH_DESCRIPTION_MAX
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "slug" in self.fields:
             self.fields["slug"].required = False
             self.fields["slug"].help_text = "网址中的一段，只用小写字母、数字和连字符。留空则按标题拼音自动生成。"
+        if "search_description" in self.fields:
+            from django.core.validators import MaxLengthValidator
+
+            limit = self.SEARCH_DESCRIPTION_MAX
+            description = self.fields["search_description"]
+            description.validators.append(
+                MaxLengthValidator(
+                    limit,
+                    f"搜索描述太长了：%(show_value)d 个字，最多 {limit} 个。搜索结果里通常只显示前面八十到一百多个字。",
+                )
+            )
+            description.help_text = f"搜索结果里页面标题下的一两句话，最多 {limit} 个字。留空则使用摘要。"
 
     def save(self, commit=True):
         """A new page is a draft until the publishing gate lets a revision of it go live: Wagtail's create
