@@ -29,3 +29,11 @@ class FileRejected(Exception):
         self.message = message
         self.line = line
         self.field = field
+
+
+class Rejections(Exception):
+    """Several problems of one field at once (every bad item of a list), each a FileRejected."""
+
+    def __init__(self, problems: list[FileRejected]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems

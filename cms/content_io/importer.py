@@ -43,6 +43,7 @@ DOCUMENT_SUFFIXES = {".csv", ".docx", ".odt", ".ods", ".pdf", ".txt", ".xlsx"}  
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+MAX_PROBLEMS_PER_FILE = 100  # listed for one file; the rest are counted
 
 
 def digest(*parts: object) -> str:
@@ -88,6 +89,7 @@ class PageItem:
     body_image_keys: list[str] = field(default_factory=list)
     refs: dict[str, str] = field(default_factory=dict)  # path written in a structured field → page key
     document_keys: dict[str, str] = field(default_factory=dict)  # path written in templates → document key
+    field_lines: dict[str, int] = field(default_factory=dict)  # front matter key → line, for problems
 
 
 @dataclass
@@ -133,6 +135,7 @@ class Importer:
         self.snippets: list[SnippetItem] = []
         self.settings_item: SnippetItem | None = None
         self.adopted: set[str] = set()
+        self.refused_pages: list[PageItem] = []  # files with problems: their references are checked all the same
         self.document_ids: dict[str, int] = {}
 
     # == validation ===============================================================================
@@ -273,7 +276,26 @@ class Importer:
             for key in [k for k, item in self.pages.items() if item.parent_key == HOME_KEY]:
                 self.problem(key, "没有首页可放这个栏目：site.yaml 里没有 home:，数据库里也还没有首页")
         self.check_cross_references()
+        self.order_problems()
         return self.report
+
+    def order_problems(self):
+        """Each file's problems together, by line, files in the order they were found; at most
+        MAX_PROBLEMS_PER_FILE of one file (a hostile file can have thousands), then how many more."""
+        first_seen: dict[str, int] = {}
+        for n, found in enumerate(self.report.rejected):
+            first_seen.setdefault(found.path, n)
+        ordered = sorted(self.report.rejected, key=lambda p: (first_seen[p.path], p.line or 0))
+        shown: dict[str, int] = {}
+        kept = []
+        for found in ordered:
+            shown[found.path] = shown.get(found.path, 0) + 1
+            if shown[found.path] <= MAX_PROBLEMS_PER_FILE:
+                kept.append(found)
+            elif shown[found.path] == MAX_PROBLEMS_PER_FILE + 1:
+                more = sum(1 for p in ordered if p.path == found.path) - MAX_PROBLEMS_PER_FILE
+                kept.append(Problem(found.path, f"还有 {more} 个问题没有列出：请先修正上面的问题"))
+        self.report.rejected[:] = kept
 
     def load_data_files(self, data: list[str]):
         for rel in data:
@@ -341,46 +363,35 @@ class Importer:
             self.snippets.append(SnippetItem(f"{rel}#{slug}", kind, slug, cleaned, digest(cleaned)))
 
     def add_page(self, source: SourceFile, model, schema: Schema, parent_key: str, folder: str | None):
+        """Check one page file; every problem found is reported, and the page is kept only if there is none."""
+        before = len(self.report.rejected)
         errors: list[Problem] = []
         cleaned = schema.clean(source.front, source.lines, source.path, errors)
         self.report.rejected += errors
-        if errors:
-            return
-        # The slug is the front matter's, else the file's name (pinyin if it is Chinese), else the title's pinyin.
-        stem = posixpath.splitext(posixpath.basename(source.path))[0]
-        slug = cleaned.pop("slug", None) or folder or pinyin_slug(stem) or pinyin_slug(cleaned["title"])
-        if len(slug) > 80:
-            self.problem(
-                source.path,
-                f"文件名生成的网址名太长（{len(slug)} 个字符，最多 80 个）：请改短文件名或写 slug",
-                field_name="slug",
-            )
-            return
-        if not slug:
-            self.problem(source.path, "无法从标题生成网址名，请写 slug", source.lines.get("title"), "slug")
-            return
-        if self.publish and self.has_personal_data(source):
-            return
-        item = PageItem(source.path, model, parent_key, cleaned, slug, "")
+        slug = self.page_slug(source, cleaned, folder) if "title" in cleaned else ""
+        if self.publish:
+            self.has_personal_data(source)
+        item = PageItem(source.path, model, parent_key, cleaned, slug, "", field_lines=dict(source.lines))
         base_dir = posixpath.dirname(source.path)
         if schema.body == "markdown":
             try:
                 item.body = parse_body(source.body, source.body_line, self.budget)
             except FileRejected as exc:
                 self.problem(source.path, exc.message, exc.line, exc.field)
-                return
-            if not item.body.blocks and schema.body_required:
-                self.problem(source.path, "正文是空的", source.body_line)
-                return
-            for line, message in item.body.warnings:
-                self.report.warnings.append(Problem(source.path, message, line))
-            for target, line in item.body.links:
-                item.links.append(self.page_key(base_dir, target, source.path, line))
-            for ref in item.body.images:
-                key = self.image_key(base_dir, ref.path, source.path, ref.line, "正文图片")
-                item.body_image_keys.append(key)
-                if key in self.images and not self.images[key].alt:
-                    self.images[key].alt = ref.alt
+            else:
+                for exc in item.body.problems:
+                    self.problem(source.path, exc.message, exc.line, exc.field)
+                if not item.body.blocks and not item.body.problems and schema.body_required:
+                    self.problem(source.path, "正文是空的", source.body_line)
+                for line, message in item.body.warnings:
+                    self.report.warnings.append(Problem(source.path, message, line))
+                for target, line in item.body.links:
+                    item.links.append(self.page_key(base_dir, target, source.path, line))
+                for ref in item.body.images:
+                    key = self.image_key(base_dir, ref.path, source.path, ref.line, "正文图片")
+                    item.body_image_keys.append(key)
+                    if key in self.images and not self.images[key].alt:
+                        self.images[key].alt = ref.alt
         elif schema.body:
             text = source.body.strip()
             if any(mark in text for mark in ("<", "](", "\n#")):
@@ -407,17 +418,34 @@ class Importer:
                     source.lines.get("quiz"),
                     f"quiz[{n}].answer",
                 )
-                return
         for name, target in structured_refs(cleaned):
             item.refs[target] = self.page_key(base_dir, target, source.path, source.lines.get(name), name)
         for n, template in enumerate(cleaned.get("templates", []), 1):
             item.document_keys[template["file"]] = self.document_key(
                 base_dir, template["file"], source.path, source.lines.get("templates"), f"templates[{n}].file"
             )
+        if len(self.report.rejected) > before:
+            self.refused_pages.append(item)  # its references are still checked, so they are reported too
+            return
         image_digests = [self.images[k].digest for k in [item.hero_key, *item.body_image_keys] if k in self.images]
         image_digests += [self.documents[k].digest for k in item.document_keys.values() if k in self.documents]
         item.digest = digest(source.front, source.body, image_digests, item.links)
         self.pages[source.path] = item
+
+    def page_slug(self, source: SourceFile, cleaned: dict, folder: str | None) -> str:
+        """The front matter's slug, else the file's name (pinyin if it is Chinese), else the title's pinyin."""
+        stem = posixpath.splitext(posixpath.basename(source.path))[0]
+        slug = cleaned.pop("slug", None) or folder or pinyin_slug(stem) or pinyin_slug(cleaned["title"])
+        if len(slug) > 80:
+            self.problem(
+                source.path,
+                f"文件名生成的网址名太长（{len(slug)} 个字符，最多 80 个）：请改短文件名或写 slug",
+                field_name="slug",
+            )
+            return ""
+        if not slug:
+            self.problem(source.path, "无法从标题生成网址名，请写 slug", source.lines.get("title"), "slug")
+        return slug
 
     def has_personal_data(self, source: SourceFile) -> bool:
         """With --publish, the publishing guard's check: personal numbers refuse the file, named by line."""
@@ -535,37 +563,16 @@ class Importer:
                 siblings = by_parent.setdefault(item.parent_key, {})
                 other = siblings.get(item.slug.lower())
                 if other:
-                    self.problem(item.key, f"网址名 “{item.slug}” 与 {other} 重复（不区分大小写）", field_name="slug")
-                siblings[item.slug.lower()] = item.key
-            street = item.fields.get("street")
-            if street and street not in street_slugs:
-                self.problem(item.key, f"没有网址名为 “{street}” 的街道（在 streets.yaml 里添加）", field_name="street")
-            for name in ("cases", "adoptions"):
-                for n, record in enumerate(item.fields.get(name, []), 1):
-                    if record["street"] not in street_slugs:
-                        self.problem(
-                            item.key,
-                            f"没有网址名为 “{record['street']}” 的街道（在 streets.yaml 里添加）",
-                            field_name=f"{name}[{n}].street",
-                        )
-            for target, key in item.refs.items():
-                if key and key not in self.pages and not ContentSource.objects.filter(key=key, kind="page").exists():
-                    self.problem(item.key, f"链接到不存在的页面 {target}", field_name=ref_field(item.fields, target))
-            for slug in item.fields.get("people", []):
-                consent = people[slug].fields.get("consent_on_record", False) if slug in people else db_people.get(slug)
-                if consent is None:
-                    self.problem(
-                        item.key, f"没有网址名为 “{slug}” 的人物（在 people.yaml 里添加）", field_name="people"
-                    )
-                elif not consent:
-                    self.problem(item.key, f"人物 “{slug}” 没有同意署名的记录，不能出现在故事里", field_name="people")
-            for key in [*item.links, *item.related_keys]:
-                if key and key not in self.pages and not ContentSource.objects.filter(key=key, kind="page").exists():
                     self.problem(
                         item.key,
-                        f"链接到不存在的页面 {key}",
-                        field_name="related" if key in item.related_keys else None,
+                        f"网址名 “{item.slug}” 与 {other} 重复（不区分大小写）",
+                        item.field_lines.get("slug"),
+                        "slug",
                     )
+                siblings[item.slug.lower()] = item.key
+        # The references of refused files too: one run names every problem of a file.
+        for item in [*self.pages.values(), *self.refused_pages]:
+            self.check_references(item, street_slugs, people, db_people)
         orders: dict[tuple, str] = {}
         hubs: dict[str, str] = {}
         for item in self.pages.values():
@@ -575,14 +582,67 @@ class Importer:
                     self.problem(
                         item.key,
                         f"order {item.fields['order']} 与 {other} 重复：同一栏目里每个序号只用一次",
-                        field_name="order",
+                        item.field_lines.get("order"),
+                        "order",
                     )
                 orders[(item.parent_key, item.fields["order"])] = item.key
             if item.fields.get("role") == "hub":
                 if item.parent_key in hubs:
-                    self.problem(item.key, f"只能有一个 role: hub（{hubs[item.parent_key]} 已是）", field_name="role")
+                    self.problem(
+                        item.key,
+                        f"只能有一个 role: hub（{hubs[item.parent_key]} 已是）",
+                        item.field_lines.get("role"),
+                        "role",
+                    )
                 hubs.setdefault(item.parent_key, item.key)
         self.check_slugs_against_database()
+
+    def check_references(self, item: PageItem, street_slugs: set, people: dict, db_people: dict):
+        """Streets, people and pages that one page names must exist; each problem with its line and field."""
+
+        def line(name: str) -> int | None:
+            return item.field_lines.get(name.split("[", 1)[0])
+
+        def exists(key: str) -> bool:  # a file refused for its own problems still exists
+            return (
+                key in self.pages
+                or any(other.key == key for other in self.refused_pages)
+                or ContentSource.objects.filter(key=key, kind="page").exists()
+            )
+
+        street = item.fields.get("street")
+        if street and street not in street_slugs:
+            self.problem(
+                item.key, f"没有网址名为 “{street}” 的街道（在 streets.yaml 里添加）", line("street"), "street"
+            )
+        for name in ("cases", "adoptions"):
+            for n, record in enumerate(item.fields.get(name, []), 1):
+                if record["street"] not in street_slugs:
+                    self.problem(
+                        item.key,
+                        f"没有网址名为 “{record['street']}” 的街道（在 streets.yaml 里添加）",
+                        line(name),
+                        f"{name}[{n}].street",
+                    )
+        for target, key in item.refs.items():
+            if key and not exists(key):
+                name = ref_field(item.fields, target)
+                self.problem(item.key, f"链接到不存在的页面 {target}", line(name or ""), name)
+        for slug in item.fields.get("people", []):
+            consent = people[slug].fields.get("consent_on_record", False) if slug in people else db_people.get(slug)
+            if consent is None:
+                self.problem(
+                    item.key, f"没有网址名为 “{slug}” 的人物（在 people.yaml 里添加）", line("people"), "people"
+                )
+            elif not consent:
+                self.problem(item.key, f"人物 “{slug}” 没有同意署名的记录，不能出现在故事里", line("people"), "people")
+        body_lines = [written_line for _target, written_line in item.body.links] if item.body else []
+        for key, written_line in zip(item.links, body_lines, strict=True):
+            if key and not exists(key):
+                self.problem(item.key, f"链接到不存在的页面 {key}", written_line)
+        for key in item.related_keys:
+            if key and not exists(key):
+                self.problem(item.key, f"链接到不存在的页面 {key}", line("related"), "related")
 
     def check_slugs_against_database(self):
         """A new page must not take the slug of a page that editors created in the admin under the same parent."""

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import FileRejected
+from .errors import FileRejected, Rejections
 from .reader import check_visible
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -144,13 +144,17 @@ class Field:
 
         self.check_count(raw, fail)
         out = []
+        problems: list[FileRejected] = []
         for n, record in enumerate(raw, 1):
             errors: list[Problem] = []
             cleaned = self.item.clean(record, {}, "", errors)
-            if errors:
-                first = errors[0]
-                raise FileRejected(first.message, line=line, field=f"{self.name}[{n}].{first.field or ''}".rstrip("."))
+            problems += [
+                FileRejected(e.message, line=line, field=f"{self.name}[{n}].{e.field or ''}".rstrip("."))
+                for e in errors
+            ]
             out.append(cleaned)
+        if problems:
+            raise Rejections(problems)
         return out
 
 
@@ -182,6 +186,8 @@ class Schema:
                 out[f.name] = f.clean(data[f.name], lines.get(f.name))
             except FileRejected as exc:
                 errors.append(Problem(path, exc.message, exc.line or lines.get(f.name), exc.field))
+            except Rejections as many:
+                errors += [Problem(path, e.message, e.line or lines.get(f.name), e.field) for e in many.problems]
         return out
 
 
