@@ -160,6 +160,8 @@ WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.core.gate.publish_reviewed_revision"
 # Slugs are readable ASCII: pinyin of the title (cms.core.slugs), never Chinese characters in URLs.
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Draftail, refusing a posted value that is not its JSON (raw HTML) with a field error instead of a 500.
+WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "cms.core.widgets.CheckedDraftailRichTextArea"}}
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 # Uploads: only these types, at most 10 MB, and at most 40 million pixels (decompression bombs).
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "ods", "pdf", "pptx", "txt", "xlsx"]
