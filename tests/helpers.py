@@ -9,10 +9,10 @@ from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from wagtail.models import Page, Site
 
-from cms.core.models import Person, Street
+from cms.core.models import Person, Source, SourceQuote, Street
 from cms.home.models import HomePage
 from cms.images.models import CustomImage
-from cms.stories.models import StoryIndexPage, StoryPage, StoryPerson, StoryRelatedPage
+from cms.stories.models import StoryIndexPage, StoryPage, StoryPerson, StoryRelatedPage, StorySource
 
 
 def make_image(title="胡同里的快递三轮车", alt="冬日胡同里停着一辆快递三轮车", size=(800, 450), color="#0b4f8a"):
@@ -47,6 +47,35 @@ def make_street(name="陶然亭街道", slug="taoranting", district="西城区")
     return Street.objects.create(name=name, slug=slug, district=district, summary=f"{name}的简介。")
 
 
+REPORT_QUOTE = "他们是社区基层治理中非常重要的力量。"
+
+
+def report_source() -> Source:
+    """The program's one source, with 张辰 and one of his quotes as it prints them (PROGRAM.md)."""
+    source, _ = Source.objects.get_or_create(
+        key="cyd-2023-03-21",
+        defaults={
+            "publication": "中国青年报",
+            "title": "快递员如何成为社区基层治理的一把钥匙",
+            "date": datetime.date(2023, 3, 21),
+            "authors": "王雪儿、贾骥业、裴思童",
+        },
+    )
+    speaker, _ = Person.objects.get_or_create(
+        slug="zhang-chen",
+        defaults={"name": "张辰", "role": "党群工作部负责人", "organisation": "陶然亭街道", "named_in": source},
+    )
+    SourceQuote.objects.get_or_create(source=source, person=speaker, text=REPORT_QUOTE)
+    return source
+
+
+def report_quote() -> dict:
+    source = report_source()
+    speaker = Person.objects.get(slug="zhang-chen")
+    return {"quote": REPORT_QUOTE, "attribution": "张辰", "role": "陶然亭街道党群工作部负责人",
+            "speaker": speaker, "source": source}  # fmt: skip
+
+
 def make_person(name="刘阔", street=None, consent=True) -> Person:
     return Person.objects.create(
         name=name, role="快递员", organisation="顺丰速运陶然北岸营业部", street=street, consent_on_record=consent
@@ -66,6 +95,7 @@ def make_story(
     featured=False,
     body=None,
     publish=True,
+    sources=None,
 ) -> StoryPage:
     story = StoryPage(
         title=title,
@@ -78,13 +108,15 @@ def make_story(
         or [
             ("heading", {"text": "从一张照片开始", "level": "h2"}),
             ("paragraph", "<p>刘阔每天骑着三轮车穿过胡同，看到隐患就拍照发到群里。</p>"),
-            ("quote", {"quote": "小哥比谁都熟悉这片地方。", "attribution": "张辰", "role": "街道党群工作部部长"}),
+            ("quote", report_quote()),
             ("figure", {"value": "498", "unit": "名", "label": "路客联盟成员", "source": ""}),
             ("callout", {"tone": "info", "title": "经验", "body": "<p>先建群，再定规矩。</p>"}),
         ],
     )
     for tag in tags:
         story.tags.add(tag)
+    for source in [report_source()] if sources is None else sources:
+        story.source_links.add(StorySource(source=source))
     for person in people:
         story.featured_people.add(StoryPerson(person=person))
     for page in related:

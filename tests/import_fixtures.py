@@ -13,12 +13,24 @@ STREETS = """\
   district: 西城区
 """
 
+SOURCES = """\
+- key: cyd-2023-03-21
+  publication: 中国青年报
+  title: 快递员如何成为社区基层治理的一把钥匙
+  date: 2023-03-21
+  authors: 王雪儿、贾骥业、裴思童
+  quotes:
+    - person: liu-kuo
+      text: 和这片儿的居民都熟了，他们家里的人我基本都认识。
+"""
+
 PEOPLE = """\
 - slug: liu-kuo
   name: 刘阔
   role: 快递员
+  organisation: 顺丰速运北京区陶然北岸经营分部
   street: taoranting
-  consent_on_record: true
+  named_in: cyd-2023-03-21
 - slug: wang-wu
   name: 王五
   role: 外卖骑手
@@ -48,13 +60,16 @@ GOOD_TITLE = "四年，一条街巷的移动探头"
 
 def story(
     title: str = GOOD_TITLE,
-    body: str = "刘阔每天骑着三轮车穿过胡同，看到隐患就拍照发到群里。",
+    body: str = "据中国青年报报道，刘阔在陶然亭一带送件已有4年。",
     *,
     extra: str = "",
     date: str = "2023-03-02",
 ) -> str:
     """A valid story file; `extra` is more front matter lines (each ending in a newline), `body` the Markdown."""
-    front = f"title: {title}\ndate: {date}\nsummary: 顺丰快递员刘阔在陶然亭送件四年。\nstreet: taoranting\n"
+    front = (
+        f"title: {title}\ndate: {date}\nsummary: 顺丰快递员刘阔在陶然亭送件四年。\nstreet: taoranting\n"
+        "sources: [cyd-2023-03-21]\n"
+    )
     return f"---\n{front}{extra}---\n\n{body}\n"
 
 
@@ -81,6 +96,7 @@ def good_tree(tmp_path: Path, *, site: bool = False) -> Path:
     files = {
         "streets.yaml": STREETS,
         "people.yaml": PEOPLE,
+        "sources.yaml": SOURCES,
         "stories/_index.md": INDEX,
         "stories/good.md": story(),
         "stories/other.md": story("小年夜的饺子", "居民和小哥一起包饺子。", date="2023-01-14"),

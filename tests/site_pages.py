@@ -13,14 +13,23 @@ from django.test import override_settings
 
 from cms.publishing.builder import build_site, current_release_dir
 from tests.browser import serve
-from tests.helpers import make_image, make_model, make_person, make_playbook, make_story, make_street, make_training
+from tests.helpers import (
+    make_image,
+    make_model,
+    make_person,
+    make_playbook,
+    make_story,
+    make_street,
+    make_training,
+    report_quote,
+)
 
 RICH_BODY = [
     ("heading", {"text": "从一张照片开始", "level": "h2"}),
     ("paragraph", '<p>刘阔每天骑着三轮车穿过胡同，看到隐患就拍照发到<a href="/stories/">群里</a>。</p>'),
     ("heading", {"text": "群里的规矩", "level": "h3"}),
     ("paragraph", "<ul><li>先拍照。</li><li>再写清楚位置。</li></ul>"),
-    ("quote", {"quote": "小哥比谁都熟悉这片地方。", "attribution": "张辰", "role": "街道党群工作部部长"}),
+    ("quote", "REPORT_QUOTE"),
     ("figure", {"value": "498", "unit": "名", "label": "路客联盟成员", "source": "街道统计"}),
     ("callout", {"tone": "info", "title": "经验", "body": "<p>先建群，再定规矩。</p>"}),
     ("callout", {"tone": "warning", "title": "注意", "body": "<p>不要在群里发住址。</p>"}),
@@ -32,7 +41,8 @@ RICH_BODY = [
 def _body_with_images(image):
     figure = {"image": image, "caption": "驿站里的充电柜", "credit": "街道供图"}
     gallery = {"title": "驿站一角", "images": [figure, {"image": image, "caption": "休息区", "credit": ""}]}
-    return [*RICH_BODY, ("image", figure), ("gallery", gallery)]
+    body = [("quote", report_quote()) if block == ("quote", "REPORT_QUOTE") else block for block in RICH_BODY]
+    return [*body, ("image", figure), ("gallery", gallery)]
 
 
 def build_every_page_type(tree) -> dict[str, str]:

@@ -8,7 +8,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from cms.core.models import Person, Street
 from cms.stories.models import StoryIndexPage, StoryPage
-from tests.helpers import make_image, make_person, make_street, make_tree
+from tests.helpers import make_image, make_person, make_street, make_tree, report_source
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_snippets_appear_in_the_chinese_admin(admin_client):
     people = admin_client.get("/admin/snippets/core/person/").content.decode()
     assert "刘阔" in people and "已有同意署名与肖像的记录" in people
     menu = admin_client.get("/admin/").content.decode()  # the sidebar is JSON for the admin's JavaScript
-    assert json.dumps("街道与人物")[1:-1] in menu
+    assert json.dumps("街道、人物与出处")[1:-1] in menu
 
 
 def test_page_editor_opens_for_a_story(admin_client, tree):
@@ -57,6 +57,7 @@ def test_empty_slug_becomes_pinyin_in_the_admin(admin_client, tree):
             "tags": "骑士驿站",
             "body": streamfield([("paragraph", rich_text("<p>沙发、充电、应急药品。</p>"))]),
             "featured_people": inline_formset([]),
+            "source_links": inline_formset([]),
             "related_links": inline_formset([]),
             "comments": inline_formset([]),
         }
@@ -84,6 +85,7 @@ class TestEditorCanCreate(WagtailPageTestCase):
         cls.home, cls.index = make_tree()
         cls.street = Street.objects.create(name="建外街道", slug="jianwai", district="朝阳区")
         cls.person = Person.objects.create(name="张瞳", role="科长", consent_on_record=True)
+        cls.source = report_source()
 
     def setUp(self):
         self.login()
@@ -97,18 +99,19 @@ class TestEditorCanCreate(WagtailPageTestCase):
                 {
                     "title": "学校开学季的志愿岗",
                     "slug": "kai-xue-ji-zhi-yuan-gang",
-                    "summary": "开学季，小哥们在校门口站岗。",
+                    "summary": "开学季，小哥们在义务岗亭值守。",
                     "date": "2022-09-01",
                     "street": self.street.pk,
                     "tags": "志愿服务, 开学季",
                     "body": streamfield(
                         [
                             ("heading", {"text": "早上七点", "level": "h2"}),
-                            ("paragraph", rich_text("<p>校门口的志愿岗。</p>")),
+                            ("paragraph", rich_text("<p>义务岗亭。</p>")),
                             ("figure", {"value": "147", "unit": "栋", "label": "商务楼宇", "source": ""}),
                         ]
                     ),
                     "featured_people": inline_formset([{"person": self.person.pk}]),
+                    "source_links": inline_formset([{"source": self.source.pk}]),
                     "related_links": inline_formset([]),
                     "comments": inline_formset([]),
                 }

@@ -19,6 +19,7 @@ from wagtail.models import Page, Workflow
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from cms.content_io.importer import run_import
+from cms.core.gate import content_problems
 from cms.core.privacy import PrivacyBlocked, page_problems
 from cms.images.models import CustomImage
 from cms.publishing.builder import build_site, current_release_dir
@@ -55,6 +56,7 @@ def story_form(title="写字楼里的骑士驿站", body="<p>沙发、充电、�
             "tags": "骑士驿站",
             "body": streamfield([("paragraph", rich_text(body))]),
             "featured_people": inline_formset([]),
+            "source_links": inline_formset([]),
             "related_links": inline_formset([]),
             "comments": inline_formset([]),
             **extra,
@@ -187,8 +189,8 @@ def test_a_person_without_consent_and_an_image_with_gps_block_publishing(tree):
     nobody = make_person(name="王五", street=street, consent=False)
     image = gps_image()
     story = make_story(index, title="有问题的故事", people=[nobody], image=image, publish=False)
-    problems = page_problems(StoryPage.objects.get(pk=story.pk))
-    assert any("王五没有同意署名的记录" in p for p in problems)
+    problems = content_problems(StoryPage.objects.get(pk=story.pk))
+    assert any("王五既没有同意署名的记录，也没有公开报道的出处" in p for p in problems)
     assert any("GPS" in p and image.title in p for p in problems)
 
 

@@ -572,7 +572,7 @@ def test_the_command_passes_its_time_budget_on(content, capsys):
 # == snippets =====================================================================================
 def test_a_person_without_consent_cannot_appear_in_a_story(content):
     add_bad_story(content, story(extra="people: [liu-kuo, wang-wu]\n"))
-    found = problem(refused(content), BAD, "人物 “wang-wu” 没有同意署名的记录")
+    found = problem(refused(content), BAD, "人物 “wang-wu” 既没有同意署名的记录，也没有公开报道的出处")
     assert found.field == "people"
 
 

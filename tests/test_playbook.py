@@ -212,4 +212,4 @@ def test_a_component_says_what_it_is_and_who_runs_it(client, tree):
     assert "上报问题数" in html and "流于形式" in html
     assert "陶然亭街道" in html and "运行中" in html and "2022年起" in html
     assert chapters[0].url in html and "怎样建立" in html
-    assert "“1+n”模式中的“1”" in html
+    assert "模式的中枢" in html

@@ -33,7 +33,8 @@ def test_story_page_shows_its_content(client, site):
     html = client.get(site["story"].url).content.decode()
     assert ">四年，一条街巷的移动探头</h1>" in html
     assert "刘阔每天骑着三轮车穿过胡同" in html
-    assert "小哥比谁都熟悉这片地方" in html and "张辰" in html
+    assert "他们是社区基层治理中非常重要的力量" in html and "张辰" in html
+    assert "来源" in html and "中国青年报，2023年3月21日，《快递员如何成为社区基层治理的一把钥匙》" in html
     assert "498" in html and "路客联盟成员" in html
     assert 'alt="冬日胡同里停着一辆快递三轮车"' in html
     assert "冬天的胡同需要防火巡查" in html and "示意插图" in html

@@ -104,6 +104,7 @@ class ParsedBody:
 
     blocks: list[tuple[str, object]] = field(default_factory=list)
     links: list[tuple[str, int]] = field(default_factory=list)  # (target as written, line)
+    quote_lines: list[int] = field(default_factory=list)  # the line of each quote block, in order
     images: list[ImageRef] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     problems: list[FileRejected] = field(default_factory=list)  # every one found; the file is refused if any
@@ -336,6 +337,7 @@ class BodyParser:
                 flush_plain()
                 try:
                     self.out.blocks.append(("quote", self.quote(para, self.line_no(start))))
+                    self.out.quote_lines.append(self.line_no(start))
                 except FileRejected as exc:
                     self.out.problems.append(exc)
             else:

@@ -15,11 +15,11 @@ import yaml
 from django.apps import apps
 from wagtail.models import Site
 
-from cms.core.models import Person, SiteSettings, Street
+from cms.core.models import Person, SiteSettings, Source, Street
 
 from .body import blocks_to_markdown
 from .models import ContentSource
-from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, STREET, Schema
+from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, SOURCE, STREET, Schema
 
 
 def scalar(value) -> str:
@@ -164,9 +164,18 @@ class Exporter:
                     values["key_figures"] = figures(obj.key_figures)
                 else:
                     values["street"] = obj.street.slug if obj.street_id else None
+                    values["named_in"] = obj.named_in.key if obj.named_in_id else None
                 item = emit(schema, values, "  ")
                 lines += ["- " + item[0].lstrip(), *item[1:]]
             self.write(rel, "\n".join(lines) + "\n" if lines else "[]\n")
+        lines = []
+        for source in Source.objects.order_by("date", "key").prefetch_related("quotes__person"):
+            values = {f.name: getattr(source, f.name, None) for f in SOURCE.fields}
+            values["quotes"] = [{"person": q.person.slug, "text": q.text} for q in source.quotes.all()]
+            item = emit(SOURCE, values, "  ")
+            lines += ["- " + item[0].lstrip(), *item[1:]]
+        if lines:
+            self.write("sources.yaml", "\n".join(lines) + "\n")
 
     # -- pages --------------------------------------------------------------------------------
     def relative(self, from_rel: str, to_rel: str) -> str:
@@ -193,6 +202,7 @@ class Exporter:
             values["street"] = page.street.slug if page.street_id else None
             values["tags"] = sorted(t.name for t in page.tags.all())
             values["people"] = [link.person.slug for link in page.featured_people.all()]
+            values["sources"] = [link.source.key for link in page.source_links.all()]
             values["related"] = [
                 self.relative(rel, self.page_paths[link.related_page_id])
                 for link in page.related_links.all()
@@ -249,6 +259,7 @@ class Exporter:
                     "text": v["text"],
                     "figures": [{k: fig[k] for k in ("value", "unit", "label")} for fig in v["figures"]],
                     "stories": [x for x in (link(p) for p in v["stories"] if p) if x],
+                    "sources": [source.key for source in v.get("sources", []) if source],
                 }
                 for v in items(page.cases)
             ]
@@ -272,6 +283,7 @@ class Exporter:
                 for v in items(page.quiz)
             ]
         if hasattr(page, "adoptions"):
+            values["sources"] = [link.source.key for link in page.source_links.all()]
             values["stories"] = [x for x in (link(p) for p in items(page.stories) if p) if x]
             values["playbook"] = link(page.playbook_chapter_id) if page.playbook_chapter_id else None
             values["adoptions"] = [

@@ -22,7 +22,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from PIL import Image as PILImage
 from wagtail.models import Page, Site
 
-from cms.core.models import Person, SiteSettings, Street
+from cms.core.models import Person, SiteSettings, Source, SourceQuote, Street
 from cms.core.privacy import PrivacyBlocked
 from cms.core.text import pinyin_slug
 from cms.images.models import CustomImage
@@ -31,12 +31,12 @@ from .body import SCHEME, ParsedBody, parse_body, resolve_links
 from .errors import FileRejected, Problem
 from .models import ContentSource
 from .reader import SourceFile, read_data, read_markdown
-from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, SNIPPET_SLUG_MAX, STREET, Schema
+from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, SNIPPET_SLUG_MAX, SOURCE, STREET, Schema
 
 FORMAT_VERSION = "1"
 HOME_KEY = "site.yaml#home"
 SETTINGS_KEY = "site.yaml#settings"
-DATA_FILES = {"site.yaml", "streets.yaml", "people.yaml"}
+DATA_FILES = {"site.yaml", "streets.yaml", "people.yaml", "sources.yaml"}
 IGNORED_ROOT_FILES = {"README.md", "LICENSE", "LICENSE.md"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
 DOCUMENT_SUFFIXES = {".csv", ".docx", ".odt", ".ods", ".pdf", ".txt", ".xlsx"}  # also WAGTAILDOCS_EXTENSIONS
@@ -90,6 +90,7 @@ class PageItem:
     refs: dict[str, str] = field(default_factory=dict)  # path written in a structured field → page key
     document_keys: dict[str, str] = field(default_factory=dict)  # path written in templates → document key
     field_lines: dict[str, int] = field(default_factory=dict)  # front matter key → line, for problems
+    quote_sources: list[tuple[str, str | None]] = field(default_factory=list)  # (speaker, source key) per quote
 
 
 @dataclass
@@ -135,6 +136,7 @@ class Importer:
         self.snippets: list[SnippetItem] = []
         self.settings_item: SnippetItem | None = None
         self.adopted: set[str] = set()
+        self.written_sources: list[tuple[Source, SnippetItem]] = []
         self.refused_pages: list[PageItem] = []  # files with problems: their references are checked all the same
         self.document_ids: dict[str, int] = {}
 
@@ -192,7 +194,7 @@ class Importer:
                     else:
                         markdown.append(rel)
                 elif name.endswith((".yaml", ".yml")):
-                    self.problem(rel, "不认识的数据文件（可用：site.yaml、streets.yaml、people.yaml）")
+                    self.problem(rel, "不认识的数据文件（可用：site.yaml、streets.yaml、people.yaml、sources.yaml）")
         return markdown, data
 
     def validate(self) -> Report:
@@ -306,6 +308,8 @@ class Importer:
                 continue
             if rel == "site.yaml":
                 self.load_site(rel, doc)
+            elif rel == "sources.yaml":
+                self.load_sources(rel, doc)
             else:
                 self.load_snippets(rel, doc, STREET if rel == "streets.yaml" else PERSON)
 
@@ -331,6 +335,26 @@ class Importer:
                 )
             else:
                 self.settings_item = SnippetItem(SETTINGS_KEY, "settings", "", cleaned, digest(cleaned))
+
+    def load_sources(self, rel, doc):
+        """sources.yaml: each source (出处) with the quotes it records, verbatim."""
+        if not isinstance(doc.data, list) or not all(isinstance(x, dict) for x in doc.data):
+            self.problem(rel, "应是列表，每一项是一个出处（每项以 - 开头）", 1)
+            return
+        seen: dict[str, int] = {}
+        for n, item in enumerate(doc.data, 1):
+            where = f"{rel}#{n}"
+            errors: list[Problem] = []
+            cleaned = SOURCE.clean(item, {}, where, errors)
+            self.report.rejected += errors
+            if errors:
+                continue
+            key = cleaned["key"]
+            if key in seen:
+                self.problem(where, f"代号 “{key}” 与第 {seen[key]} 项重复", field_name="key")
+                continue
+            seen[key] = n
+            self.snippets.append(SnippetItem(f"{rel}#{key}", "source", key, cleaned, digest(cleaned)))
 
     def load_snippets(self, rel, doc, schema: Schema):
         kind = "street" if schema is STREET else "person"
@@ -552,11 +576,29 @@ class Importer:
             Street.objects.values_list("slug", flat=True)
         )
         people = {s.slug: s for s in self.snippets if s.kind == "person"}
-        db_people = {p.slug: p.consent_on_record for p in Person.objects.all()}
+        db_people = {
+            p.slug: p.consent_on_record or p.named_in_id is not None for p in Person.objects.all()
+        }
+        source_keys = {s.slug for s in self.snippets if s.kind == "source"} | set(
+            Source.objects.values_list("key", flat=True)
+        )
+        person_slugs = set(people) | set(db_people)
         for item in self.snippets:
             street = item.fields.get("street")
             if item.kind == "person" and street and street not in street_slugs:
                 self.problem(item.key, f"没有网址名为 “{street}” 的街道", field_name="street")
+            named_in = item.fields.get("named_in")
+            if item.kind == "person" and named_in and named_in not in source_keys:
+                message = f"没有代号为 “{named_in}” 的出处（在 sources.yaml 里添加）"
+                self.problem(item.key, message, field_name="named_in")
+            for n, quote in enumerate(item.fields.get("quotes", []) if item.kind == "source" else [], 1):
+                if quote["person"] not in person_slugs:
+                    self.problem(
+                        item.key,
+                        f"没有网址名为 “{quote['person']}” 的人物（在 people.yaml 里添加）",
+                        field_name=f"quotes[{n}].person",
+                    )
+        self.source_keys = source_keys
         by_parent: dict[str, dict[str, str]] = {}
         for item in self.pages.values():
             if item.parent_key:
@@ -629,13 +671,29 @@ class Importer:
                 name = ref_field(item.fields, target)
                 self.problem(item.key, f"链接到不存在的页面 {target}", line(name or ""), name)
         for slug in item.fields.get("people", []):
-            consent = people[slug].fields.get("consent_on_record", False) if slug in people else db_people.get(slug)
-            if consent is None:
+            if slug in people:
+                fields = people[slug].fields
+                may_be_named = bool(fields.get("consent_on_record") or fields.get("named_in"))
+            else:
+                may_be_named = db_people.get(slug)
+            if may_be_named is None:
                 self.problem(
                     item.key, f"没有网址名为 “{slug}” 的人物（在 people.yaml 里添加）", line("people"), "people"
                 )
-            elif not consent:
-                self.problem(item.key, f"人物 “{slug}” 没有同意署名的记录，不能出现在故事里", line("people"), "people")
+            elif not may_be_named:
+                self.problem(
+                    item.key,
+                    f"人物 “{slug}” 既没有同意署名的记录，也没有公开报道的出处（named_in），不能出现在故事里",
+                    line("people"),
+                    "people",
+                )
+            elif item.fields.get("illustrative"):
+                self.problem(item.key, f"情景示例不能出现真实人物 “{slug}”", line("people"), "people")
+        for name, keys in self.cited_keys(item):
+            for key in keys:
+                if key not in self.source_keys:
+                    self.problem(item.key, f"没有代号为 “{key}” 的出处（在 sources.yaml 里添加）", line(name), name)
+        self.check_quotes(item)
         body_lines = [written_line for _target, written_line in item.body.links] if item.body else []
         for key, written_line in zip(item.links, body_lines, strict=True):
             if key and not exists(key):
@@ -643,6 +701,76 @@ class Importer:
         for key in item.related_keys:
             if key and not exists(key):
                 self.problem(item.key, f"链接到不存在的页面 {key}", line("related"), "related")
+
+    @staticmethod
+    def cited_keys(item: PageItem) -> list[tuple[str, list[str]]]:
+        """(field, source keys) of every source list a page has: its own, and each case's."""
+        out = [("sources", item.fields.get("sources", []))] if hasattr(item.model, "source_links") else []
+        for n, case in enumerate(item.fields.get("cases", []), 1):
+            out.append((f"cases[{n}].sources", case.get("sources", [])))
+        return out
+
+    def quote_index(self) -> dict[str, dict[str, list[str]]]:
+        """person name -> source key -> the quotes that source records of them (content/ and the database)."""
+        names = {p.slug: p.name for p in Person.objects.all()}
+        names.update({s.slug: s.fields["name"] for s in self.snippets if s.kind == "person"})
+        index: dict[str, dict[str, list[str]]] = {}
+        in_files = {s.slug for s in self.snippets if s.kind == "source"}
+        for quote in SourceQuote.objects.select_related("source", "person").exclude(source__key__in=in_files):
+            index.setdefault(quote.person.name, {}).setdefault(quote.source.key, []).append(quote.text)
+        for item in self.snippets:
+            if item.kind == "source":
+                for quote in item.fields.get("quotes", []):
+                    name = names.get(quote["person"])
+                    if name:
+                        index.setdefault(name, {}).setdefault(item.slug, []).append(quote["text"])
+        return index
+
+    def check_quotes(self, item: PageItem):
+        """Every attributed quote is a person's words as a source records them, and the page cites that source.
+        The source found is kept for writing the block (`item.quote_sources`)."""
+        from cms.core.provenance import normalise_quote, speaker_name
+
+        if item.body is None:
+            return
+        if not hasattr(self, "_quote_index"):
+            self._quote_index = self.quote_index()
+        cited = {key for _name, keys in self.cited_keys(item) for key in keys}
+        quotes = [value for kind, value in item.body.blocks if kind == "quote"]
+        item.quote_sources = []
+        for value, line in zip(quotes, item.body.quote_lines, strict=False):
+            name = speaker_name(value["attribution"])
+            said = self._quote_index.get(name)
+            found = None
+            if item.fields.get("illustrative") and said is not None:
+                self.problem(item.key, f"情景示例不能引用真实人物{name}的话", line)
+            elif said is None:
+                self.problem(
+                    item.key,
+                    f"引语的说话人 “{name}” 不在 people.yaml 里，或 sources.yaml 没有记录此人的原话："
+                    "真实人物的话只能逐字引用出处里的原话，其他请改为间接转述",
+                    line,
+                )
+            else:
+                text = normalise_quote(value["quote"])
+                holders = [key for key, texts in said.items() if text in {normalise_quote(t) for t in texts}]
+                if not holders:
+                    self.problem(
+                        item.key,
+                        f"这段引语不是 sources.yaml 记录的{name}的原话：只能逐字引用出处里的原话，"
+                        "其他请改为间接转述（如“据中国青年报报道，……”）",
+                        line,
+                    )
+                else:
+                    found = next((key for key in holders if key in cited), None)
+                    if found is None:
+                        self.problem(
+                            item.key,
+                            f"这段引语出自 “{holders[0]}”：请把它写进这个页面的 sources",
+                            line,
+                            "sources",
+                        )
+            item.quote_sources.append((name, found))
 
     def check_slugs_against_database(self):
         """A new page must not take the slug of a page that editors created in the admin under the same parent."""
@@ -768,12 +896,15 @@ class Importer:
                 settings.save()
                 self.save_source(sources, SETTINGS_KEY, "settings", settings.pk, self.settings_item.digest)
             self.record(SETTINGS_KEY, state)
-        for item in sorted(self.snippets, key=lambda s: s.kind != "street"):
-            model = Street if item.kind == "street" else Person
+        # Streets, then sources (people name the source that names them), then people, then the quotes.
+        rank = {"street": 0, "source": 1, "person": 2}
+        for item in sorted(self.snippets, key=lambda s: rank[s.kind]):
+            model = {"street": Street, "source": Source, "person": Person}[item.kind]
             state = plan[item.key]
             source = sources.get(item.key)
             obj = model.objects.filter(pk=source.object_id).first() if source else None
-            obj = obj or model.objects.filter(slug=item.slug).first()
+            if obj is None:
+                obj = model.objects.filter(**{"key" if model is Source else "slug": item.slug}).first()
             if obj is None and model is Street:
                 obj = Street.objects.filter(name=item.fields["name"]).first()
             if obj is None:
@@ -784,14 +915,30 @@ class Importer:
                 street_ids[item.slug] = obj.pk
                 continue
             for name, value in item.fields.items():
+                if name == "quotes":
+                    continue  # once the people exist: below
                 if name == "street":
                     value = Street.objects.get(slug=value) if value else None
+                elif name == "named_in":
+                    value = Source.objects.get(key=value) if value else None
                 elif name == "key_figures":
                     value = [{"type": "figure", "value": v} for v in value]
                 setattr(obj, name, value)
+            if model is Person and "named_in" not in item.fields:
+                obj.named_in = None  # a line deleted in the file clears the field
             obj.save()
             self.save_source(sources, item.key, item.kind, obj.pk, item.digest)
             self.record(item.key, state)
+            if model is Source:
+                self.written_sources.append((obj, item))
+        for obj, item in self.written_sources:
+            slugs = [q["person"] for q in item.fields.get("quotes", [])]
+            people = {p.slug: p for p in Person.objects.filter(slug__in=slugs)}
+            obj.quotes = [
+                SourceQuote(person=people[q["person"]], text=q["text"], sort_order=n)
+                for n, q in enumerate(item.fields.get("quotes", []))
+            ]
+            obj.save()
         return street_ids
 
     def write_images(self, sources, plan) -> dict[str, int]:
@@ -929,14 +1076,18 @@ class Importer:
         self.apply_structured(page, item, page_ids)
         if not hasattr(page, "tags"):  # not a story: body, and nothing else
             linked = [page_ids.get(k, 0) for k in item.links]
-            page.body = [
-                self.raw_block(kind, value, linked, image_ids, item)
-                for kind, value in item.body.blocks
-                if not placeholder or kind not in ("image", "gallery")
-            ]
+            page.body = self.with_quote_sources(
+                [
+                    self.raw_block(kind, value, linked, image_ids, item)
+                    for kind, value in item.body.blocks
+                    if not placeholder or kind not in ("image", "gallery")
+                ],
+                item,
+            )
             return
         page.street = Street.objects.get(slug=f["street"]) if f.get("street") else None
         page.featured = f.get("featured", False)
+        page.illustrative = f.get("illustrative", False)
         page.tags.set(f.get("tags", []))
         stories = apps.get_app_config("stories")
         people = {p.slug: p for p in Person.objects.filter(slug__in=f.get("people", []))}
@@ -959,7 +1110,20 @@ class Importer:
             for n, k in enumerate(k for k in item.related_keys if k in page_ids)
         ]
         linked = [page_ids.get(k, 0) for k in item.links]
-        page.body = [self.raw_block(kind, value, linked, image_ids, item) for kind, value in item.body.blocks]
+        blocks = [self.raw_block(kind, value, linked, image_ids, item) for kind, value in item.body.blocks]
+        page.body = self.with_quote_sources(blocks, item)
+
+    @staticmethod
+    def with_quote_sources(blocks: list[dict], item: PageItem) -> list[dict]:
+        """Each quote block names its speaker and source, as check_quotes found them."""
+        people = {p.name: p.pk for p in Person.objects.all()}
+        sources = {s.key: s.pk for s in Source.objects.all()}
+        found = iter(item.quote_sources)
+        for block in blocks:
+            if block["type"] == "quote":
+                name, key = next(found, (None, None))
+                block["value"] = {**block["value"], "speaker": people.get(name), "source": sources.get(key)}
+        return blocks
 
     def apply_structured(self, page, item: PageItem, page_ids):
         """Playbook chapters and model components: their steps, checklists, cases, adoptions and links."""
@@ -973,6 +1137,11 @@ class Importer:
             if hasattr(page, name):
                 setattr(page, name, [{"type": block_type, "value": v} for v in values])
 
+        sources = {s.key: s.pk for s in Source.objects.all()}
+        if hasattr(page, "source_links"):
+            link = page.source_links.model
+            keys = [key for key in f.get("sources", []) if key in sources]
+            page.source_links = [link(source_id=sources[key], sort_order=n) for n, key in enumerate(keys)]
         stream("steps", "step", [{**{"detail": ""}, **step} for step in f.get("steps", [])])
         stream("checklist", "item", f.get("checklist", []))
         stream("pitfalls", "pitfall", f.get("pitfalls", []))
@@ -990,6 +1159,7 @@ class Importer:
                     "text": case["text"],
                     "figures": [{k: fig[k] for k in ("value", "unit", "label")} for fig in case.get("figures", [])],
                     "stories": [i for i in (page_id(t) for t in case.get("stories", [])) if i],
+                    "sources": [sources[key] for key in case.get("sources", []) if key in sources],
                 }
                 for case in f.get("cases", [])
             ],

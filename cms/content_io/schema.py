@@ -208,6 +208,8 @@ STORY = Schema(
         Field("street", "slug"),
         Field("tags", "list", max_length=100),
         Field("people", "refs"),
+        Field("sources", "list", max_length=60),
+        Field("illustrative", "bool"),
         Field("featured", "bool"),
         Field("hero_image", "image"),
         Field("related", "refs"),
@@ -230,10 +232,14 @@ SETTINGS = Schema(
         Field("program_name", "line", max_length=60),
         Field("tagline", "line", max_length=120),
         Field("footer_text", "text"),
+        Field("publisher", "line", max_length=120),
         Field("office_name", "line", max_length=80),
         Field("office_address", "line", max_length=160),
+        Field("office_phone", "line", max_length=40),
         Field("office_email", "line", max_length=254),
         Field("office_hours", "line", max_length=80),
+        Field("icp_number", "line", max_length=60),
+        Field("police_number", "line", max_length=60),
     )
 )
 STREET = Schema(
@@ -254,11 +260,26 @@ PERSON = Schema(
         Field("role", "line", required=True, max_length=80),
         Field("organisation", "line", max_length=80),
         Field("street", "slug"),
+        Field("named_in", "slug", max_length=60),
         Field("consent_on_record", "bool"),
         Field("consent_note", "line", max_length=200),
     )
 )
 
+
+SOURCE_QUOTE = Schema((Field("person", "slug", required=True), Field("text", "text", required=True, max_length=600)))
+SOURCE = Schema(
+    (
+        Field("key", "slug", required=True, max_length=60),
+        Field("publication", "line", required=True, max_length=80),
+        Field("title", "line", required=True, max_length=200),
+        Field("date", "date", required=True),
+        Field("authors", "line", max_length=120),
+        Field("url", "line", max_length=200),
+        Field("note", "line", max_length=200),
+        Field("quotes", "records", item=SOURCE_QUOTE, max_items=200),
+    )
+)
 
 TITLE = Field("title", "line", required=True, max_length=255)
 SECTION_INDEX = Schema(
@@ -281,6 +302,7 @@ CASE = Schema(
         Field("text", "text", required=True),
         Field("figures", "figures"),
         Field("stories", "refs"),
+        Field("sources", "list", max_length=60),
     )
 )
 TEMPLATE = Schema(
@@ -336,6 +358,7 @@ COMPONENT = Schema(
         Field("risks", "list", max_length=200, min_items=1, max_items=10),
         Field("adoptions", "records", item=ADOPTION, max_items=50),
         Field("stories", "refs"),
+        Field("sources", "list", max_length=60),
         *SEO,
     ),
     body="markdown",

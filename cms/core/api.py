@@ -75,6 +75,10 @@ def value_to_api(block, value):
     if isinstance(block, blocks.PageChooserBlock):
         return page_link(value)
     if isinstance(block, SnippetChooserBlock):
+        from cms.core.sources import source_dict
+
+        if hasattr(value, "citation"):  # a source (出处)
+            return source_dict(value)
         return {"name": value.name, "slug": getattr(value, "slug", "")} if hasattr(value, "name") else str(value)
     if isinstance(block, blocks.StructBlock):
         return {name: value_to_api(child, value.get(name)) for name, child in block.child_blocks.items()}

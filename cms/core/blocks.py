@@ -2,6 +2,7 @@
 
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
+from wagtail.snippets.blocks import SnippetChooserBlock
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]
 
@@ -42,18 +43,24 @@ class GalleryBlock(blocks.StructBlock):
 
 
 class QuoteBlock(blocks.StructBlock):
-    quote = blocks.TextBlock(label="引语", max_length=600)
+    """Words a real person said, exactly as a source prints them: the publishing gate refuses a quote whose
+    speaker is not chosen, whose source is missing, or whose words are not among the source's recorded
+    quotes of that person (cms/core/provenance.py)."""
+
+    quote = blocks.TextBlock(label="引语", max_length=600, help_text="只能逐字使用出处里记录的原话")
     attribution = blocks.CharBlock(label="说话人", max_length=120)
-    role = blocks.CharBlock(label="身份", required=False, max_length=120)
+    role = blocks.CharBlock(label="身份", required=False, max_length=120, help_text="按出处中的身份照写")
+    speaker = SnippetChooserBlock("core.Person", label="说话人（人物库）", required=False)
+    source = SnippetChooserBlock("core.Source", label="出处", required=False)
 
     class Meta:
         icon = "openquote"
         label = "引语"
         template = "blocks/quote_block.html"
         preview_value = {
-            "quote": "小哥每天走街串巷，比谁都熟悉这片地方。",
+            "quote": "他们是社区基层治理中非常重要的力量。",
             "attribution": "张辰",
-            "role": "街道党群工作部部长",
+            "role": "陶然亭街道党群工作部负责人",
         }
 
 

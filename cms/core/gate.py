@@ -7,7 +7,9 @@ Two rules, checked together wherever a page or a revision becomes live:
    without a request (the command line: `import_content --publish`, the scheduler publishing a revision
    that was approved earlier) is the operator's and needs no review; inside a web request the person is
    always the request's user, whatever the code passed as `user`.
-2. **Content**: the version carries no personal data (`cms.core.privacy.page_problems`).
+2. **Content**: the version carries no personal data (`cms.core.privacy.page_problems`), and what it says
+   about real people is sourced: quotes verbatim from a source, a source listed wherever a real person
+   is named, no real person in an illustrative story (`cms.core.provenance.provenance_problems`).
 
 Where it runs, so that no route goes around it:
 
@@ -71,7 +73,10 @@ def review_problems(revision, user=None) -> list[str]:
 
 
 def content_problems(obj) -> list[str]:
-    return page_problems(obj)
+    """No personal data anywhere the version shows; every quote and every real person sourced."""
+    from cms.core.provenance import provenance_problems
+
+    return page_problems(obj) + provenance_problems(obj)
 
 
 def check(obj, revision, user=None) -> None:

@@ -1,7 +1,7 @@
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from cms.core.models import Person, Street
+from cms.core.models import Person, Source, Street
 
 
 class StreetViewSet(SnippetViewSet):
@@ -18,17 +18,26 @@ class PersonViewSet(SnippetViewSet):
     model = Person
     icon = "user"
     menu_label = "人物"
-    list_display = ["name", "role", "organisation", "street", "consent_on_record"]
+    list_display = ["name", "role", "organisation", "street", "named_in", "consent_on_record"]
     list_filter = ["street", "consent_on_record"]
     search_fields = ["name", "organisation"]
     list_export = ["name", "role", "organisation", "street", "consent_on_record"]
 
 
+class SourceViewSet(SnippetViewSet):
+    model = Source
+    icon = "doc-full"
+    menu_label = "出处"
+    list_display = ["publication", "title", "date", "key"]
+    search_fields = ["title", "publication"]
+
+
 class ProgramSnippetsGroup(SnippetViewSetGroup):
-    menu_label = "街道与人物"
+    menu_label = "街道、人物与出处"
     menu_icon = "group"
     menu_order = 250
-    items = (StreetViewSet, PersonViewSet)
+    items = (StreetViewSet, PersonViewSet, SourceViewSet)
 
 
 register_snippet(ProgramSnippetsGroup)
+

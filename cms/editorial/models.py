@@ -10,8 +10,9 @@ from django.db import models, transaction
 from django.urls import reverse
 from wagtail.models import AbstractGroupApprovalTask
 
+from cms.core import gate
 from cms.core.middleware import current_request
-from cms.core.privacy import PublishRefused, page_problems
+from cms.core.privacy import PublishRefused
 
 
 def new_token() -> str:
@@ -31,7 +32,7 @@ def approval_refusal(task_state, user) -> str | None:
             "你在审核期间修改了页面：你的修改已保存为草稿，需要另一位审核员审核后才能发布。"
             "请把页面退回作者，或请另一位审核员审核。"
         )
-    problems = page_problems(revision.as_object())
+    problems = gate.content_problems(revision.as_object())
     if problems:
         return "不能批准发布：" + "；".join(problems)
     return None

@@ -7,8 +7,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from cms.core import preview
-from cms.core.privacy import page_problems
+from cms.core import gate, preview
 
 from .models import ShareLink
 
@@ -28,7 +27,7 @@ def share_view(request, token: str):
         return gone(request, status=410)
     page = link.page.specific
     draft = page.get_latest_revision_as_object() if page.latest_revision_id else page
-    if page_problems(draft):
+    if gate.content_problems(draft):
         # The draft holds what the publishing gate would refuse: not shown to anyone outside the admin.
         html = render_to_string("editorial/share_withheld.html", {}, request)
         return HttpResponse(html, status=403, headers={"Cache-Control": "private, no-store"})

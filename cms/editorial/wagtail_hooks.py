@@ -18,7 +18,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.models import Page, Revision
 
 from cms.core import gate
-from cms.core.privacy import PublishRefused, page_problems
+from cms.core.privacy import PublishRefused
 
 from .models import ShareLink
 
@@ -124,7 +124,7 @@ def draft_problems(page) -> list[str]:
     """What the publishing gate would refuse in the page's latest draft: such a draft is not shared either."""
     page = page.specific
     draft = page.get_latest_revision_as_object() if page.latest_revision_id else page
-    return page_problems(draft)
+    return gate.content_problems(draft)
 
 
 class ShareLinkForm(forms.ModelForm):

@@ -1,4 +1,5 @@
-"""The "1+n" diagram as inline SVG, drawn on the server: readable without JavaScript, and printable.
+"""The model's diagram (one hub, its components) as inline SVG, drawn on the server: readable without
+JavaScript, and printable.
 
 The hub sits in the middle; the components sit on an ellipse around it, each linked to its page,
 with one marker per street that runs it (filled: running or expanding; half: pilot; outline: planned).
@@ -74,7 +75,7 @@ def model_diagram(index_page, components, rows, streets) -> str:
     parts = [
         f'<svg class="model-diagram" viewBox="0 0 {WIDTH} {HEIGHT}" role="group" aria-labelledby="model-diagram-title"'
         f' xmlns="http://www.w3.org/2000/svg" font-size="{FONT}">',
-        f'<title id="model-diagram-title">“1+n”模式示意图：中间是{hub_names}，'
+        f'<title id="model-diagram-title">模式示意图：中间是{hub_names}，'
         f"周围是 {len(others)} 个组件；圆点表示运行该组件的街道</title>",
     ]
     positions = []

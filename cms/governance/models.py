@@ -1,6 +1,6 @@
 """The replicable governance model: one page per component, and which street runs which.
 
-The "1+n" model: one linkage mechanism (the hub, role "hub") that connects n components. Editors keep
+The model: one linkage mechanism (the hub, role "hub") that connects n components. Editors keep
 the adoption data (street, stage, since when, who runs it) on each component page; the model page
 draws the matrix and the diagram from the live components.
 """
@@ -21,14 +21,19 @@ from wagtail.search import index
 
 from cms.core.api import PageLinkSerializer, StreamSerializer, StreetSerializer
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage
+from cms.core.models import BasePage, SourceLink
 from cms.core.models.snippets import Street
+from cms.core.sources import SourcesSerializer
 
 from .diagram import model_diagram
 
 STAGES = [("planned", "计划中"), ("pilot", "试点"), ("running", "运行中"), ("expanding", "推广中")]
 STAGE_LABELS = dict(STAGES)
-ROLES = [("hub", "“1”：联动中枢"), ("component", "“n”：组件")]
+ROLES = [("hub", "中枢：把各组件连起来"), ("component", "组件")]
+
+
+class ComponentSource(SourceLink):
+    page = ParentalKey("governance.ComponentPage", related_name="source_links", on_delete=models.CASCADE)
 
 
 class ComponentAdoption(Orderable):
@@ -93,11 +98,11 @@ def adoption_rows(components: list[ComponentPage]) -> tuple[list[Street], list[d
 
 
 class ModelIndexPage(RoutablePageMixin, BasePage):
-    """The model at a glance: the "1+n" diagram, the components, the adoption matrix, each street's page."""
+    """The model at a glance: the diagram, the components, the adoption matrix, each street's page."""
 
     serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
 
-    intro = models.TextField("导语", help_text="一两句话：“1+n”模式是什么")
+    intro = models.TextField("导语", help_text="一两句话：这个模式是什么")
     body = StreamField(BodyStreamBlock(), verbose_name="正文", blank=True)
 
     content_panels = [*BasePage.content_panels, FieldPanel("intro"), FieldPanel("body")]
@@ -108,7 +113,7 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
     parent_page_types = ["home.HomePage"]
     subpage_types = ["governance.ComponentPage"]
     max_count = 1
-    page_description = "治理模式的首页：“1+n”示意图、组件列表、采用情况矩阵和各街道页面。"
+    page_description = "治理模式的首页：模式示意图、组件列表、采用情况矩阵和各街道页面。"
 
     class Meta:
         verbose_name = "治理模式"
@@ -229,7 +234,7 @@ class ComponentPage(BasePage):
 
     content_panels = [
         *BasePage.content_panels,
-        MultiFieldPanel([FieldPanel("short_name"), FieldPanel("role")], heading="在“1+n”模式中"),
+        MultiFieldPanel([FieldPanel("short_name"), FieldPanel("role")], heading="在模式中的位置"),
         FieldPanel("summary"),
         FieldPanel("problem"),
         MultiFieldPanel(
@@ -247,6 +252,7 @@ class ComponentPage(BasePage):
         FieldPanel("body"),
         InlinePanel("adoptions", label="街道采用情况", help_text="生成“采用情况矩阵”和示意图"),
         FieldPanel("stories"),
+        InlinePanel("source_links", label="来源", help_text="这个组件依据的出处；写到具体街道的做法必须列出"),
     ]
     search_fields = [
         *BasePage.search_fields,
@@ -270,6 +276,7 @@ class ComponentPage(BasePage):
         APIField("body", serializer=StreamSerializer()),
         APIField("stories", serializer=StreamSerializer()),
         APIField("adoptions", serializer=AdoptionsSerializer()),
+        APIField("sources", serializer=SourcesSerializer(source="source_links")),
     ]
 
     parent_page_types = ["governance.ModelIndexPage"]
@@ -306,6 +313,7 @@ class ComponentPage(BasePage):
             linked_stories=[found[i] for i in ids if i in found],
             chapter=chapter,
             adoption_list=list(self.adoptions.all()),
+            sources=[link.source for link in self.source_links.all()],
         )
         return context
 

@@ -34,6 +34,13 @@ class CaseBlock(blocks.StructBlock):
     text = blocks.TextBlock(label="做法")
     figures = blocks.ListBlock(KeyFigureBlock(), label="数字", required=False, default=[])
     stories = blocks.ListBlock(blocks.PageChooserBlock(label="故事"), label="相关故事", required=False, default=[])
+    sources = blocks.ListBlock(
+        SnippetChooserBlock("core.Source", label="出处"),
+        label="来源",
+        required=False,
+        default=[],
+        help_text="这个案例依据的出处：只写出处里有的做法",
+    )
 
     class Meta:
         icon = "site"

@@ -308,6 +308,15 @@ class PlaybookChapterPage(BasePage):
     def purpose_paragraphs(self) -> list[str]:
         return paragraphs(self.purpose)
 
+    @property
+    def cases_heading(self) -> str:
+        """Named by what the cases show: "回龙观街道的做法", "建外街道和回龙观街道的做法"."""
+        names = list(dict.fromkeys(c["street"].name for c in self.case_list if c["street"] is not None))
+        if not names:
+            return "案例"
+        joined = names[0] if len(names) == 1 else "、".join(names[:-1]) + "和" + names[-1]
+        return f"{joined}的做法"
+
     @cached_property
     def case_list(self) -> list[dict]:
         """The cases, each with only the stories that are live and public (a draft story is never linked)."""
@@ -324,6 +333,7 @@ class PlaybookChapterPage(BasePage):
                     "text": value["text"],
                     "figures": value["figures"],
                     "stories": [public[i] for i in ids if i in public],
+                    "sources": [source for source in value.get("sources", []) if source is not None],
                 }
             )
         return out

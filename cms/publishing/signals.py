@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
-from cms.core.models import Person, SiteSettings, Street, Tag
+from cms.core.models import Person, SiteSettings, Source, SourceQuote, Street, Tag
 
 from .models import BuildRequest
 
@@ -95,6 +95,15 @@ post_delete.connect(
 @receiver(post_delete, sender=Person)
 def on_snippet_change(sender, instance, **kwargs):
     request_build(f"修改{sender._meta.verbose_name}“{instance}”")
+
+
+@receiver(post_save, sender=Source)
+@receiver(post_delete, sender=Source)
+@receiver(post_save, sender=SourceQuote)
+def on_source_change(sender, instance, **kwargs):
+    """A source's citation shows on every page that cites it or quotes from it: render everything again
+    (sources change rarely; a signature per page would have to follow quotes inside streams)."""
+    request_build(f"修改出处“{instance}”", full=True)
 
 
 @receiver(post_save, sender=SiteSettings)

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from wagtail.models import Page
 
-from cms.core.privacy import KIND_LABELS, find_personal_data
+from cms.core.privacy import KIND_LABELS, find_personal_data, organisation_contacts
 
 ABSOLUTE_HOST = re.compile(r"https?://([^/\"'\s<>?#]+)")
 LINK_ATTR = re.compile(r'\s(?:href|src|srcset|imagesrcset)="([^"]*)"')
@@ -81,15 +81,15 @@ def exists(out: Path, target: str) -> bool:
 
 # Per composite file (the API index, the sitemap: rebuilt on every publish, hundreds of kilobytes), what
 # each of its parts held when last scanned. A warm worker scans only the parts that are new.
-_scanned_parts: dict[str, dict[str, list[tuple[str, str]]]] = {}
+_scanned_parts: dict[tuple[str, tuple[str, ...]], dict[str, list[tuple[str, str]]]] = {}
 
 
-def personal_data_in_parts(rel: str, parts: list[str]) -> list[tuple[str, str]]:
+def personal_data_in_parts(rel: str, parts: list[str], allowed: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """find_personal_data over a file made by joining `parts` with separators that cannot be part of a
     match (e.g. "," between JSON objects, newlines between XML elements, each part beginning and ending
     with punctuation): the same findings as scanning the whole text, but each distinct part is scanned
     once per process."""
-    known = _scanned_parts.get(rel, {})
+    known = _scanned_parts.get((rel, allowed), {})
     seen: dict[str, list[tuple[str, str]]] = {}
     hits: list[tuple[str, str]] = []
     for part in parts:
@@ -97,10 +97,13 @@ def personal_data_in_parts(rel: str, parts: list[str]) -> list[tuple[str, str]]:
         if found is None:
             found = known.get(part)
             if found is None:
-                found = find_personal_data(part)
+                found = find_personal_data(part, allowed=allowed)
             seen[part] = found
         hits += found
-    _scanned_parts[rel] = seen  # only the current parts: the cache never outgrows the file
+    _scanned_parts.pop(rel, None)
+    for key in [k for k in _scanned_parts if k[0] == rel and k != (rel, allowed)]:
+        del _scanned_parts[key]
+    _scanned_parts[(rel, allowed)] = seen  # only the current parts: the cache never outgrows the file
     return hits
 
 
@@ -115,7 +118,12 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
         problems.append(f"path|{rel}：路径超过文件系统的长度限制")
     if not rel.endswith(TEXT_SUFFIXES):
         return [], problems
-    personal = personal_data_in_parts(rel, parts) if parts is not None else find_personal_data(text)
+    # The operator's own address and telephone (site settings) are on every page's footer, and are not personal.
+    allowed = organisation_contacts()
+    if parts is not None:
+        personal = personal_data_in_parts(rel, parts, allowed)
+    else:
+        personal = find_personal_data(text, allowed=allowed)
     for kind, masked in personal:
         problems.append(f"personal-data|{rel}：含有{KIND_LABELS[kind]} {masked}")
     host = cms_host()
@@ -128,7 +136,43 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
         return [], problems
     targets, bad_hosts = internal_targets(text, rel)
     problems += [f"cms-host|{rel}：链接指向后台或开发地址 {url}" for url in bad_hosts]
+    problems += quote_problems(rel, text)
     return sorted(set(targets)), problems
+
+
+QUOTE_FIGURE = re.compile(r'<figure class="quote">(.*?)</figure>', re.S)
+QUOTE_WORDS = re.compile(r"<blockquote>(.*?)</blockquote>", re.S)
+QUOTE_CAPTION = re.compile(r"<figcaption>(.*?)</figcaption>", re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def quote_problems(rel: str, text: str) -> list[str]:
+    """The release's own check of the rule of quotes: an attributed quote on a page cites its source and
+    is, word for word, a quote some source records (pages published before the rule, or by any route
+    the gate missed, are caught here)."""
+    from html import unescape
+
+    from cms.core.models import SourceQuote
+    from cms.core.provenance import normalise_quote
+
+    figures = QUOTE_FIGURE.findall(text)
+    if not figures:
+        return []
+    recorded = {normalise_quote(t) for t in SourceQuote.objects.values_list("text", flat=True)}
+    problems = []
+    for inner in figures:
+        caption = QUOTE_CAPTION.search(inner)
+        who = unescape(TAG.sub("", caption.group(1) if caption else "")).strip().lstrip("—").strip()
+        if not who:
+            continue  # an unattributed quote is nobody's words
+        words = QUOTE_WORDS.search(inner)
+        said = normalise_quote(unescape(TAG.sub("", words.group(1) if words else "")))
+        name = who.split("，")[0].split("（")[0].strip()
+        if 'class="quote__source"' not in inner:
+            problems.append(f"unsourced-quote|{rel}：{name}的引语没有注明出处")
+        elif said not in recorded:
+            problems.append(f"unsourced-quote|{rel}：{name}的引语不是任何出处记录的原话（“{said[:16]}……”）")
+    return problems
 
 
 def verify_release(out: Path, routes, files: dict, rendered: set[str], removed: set[str]) -> list[str]:

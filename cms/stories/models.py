@@ -27,7 +27,9 @@ from wagtail.search import index
 from cms.core.api import ImageSerializer, StreamSerializer, StreetSerializer, TagsSerializer
 from cms.core.archive import build_archive
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage, Street, Tag
+from cms.core.models import BasePage, SourceLink, Street, Tag
+from cms.core.sources import SourcesSerializer
+from cms.core.sources import json_ld as source_json_ld
 from cms.core.text import reading_minutes
 
 from .feeds import story_feed_response
@@ -46,6 +48,10 @@ class StoryPerson(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "出现的人物"
+
+
+class StorySource(SourceLink):
+    page = ParentalKey("stories.StoryPage", related_name="source_links", on_delete=models.CASCADE)
 
 
 class StoryRelatedPage(Orderable):
@@ -79,7 +85,7 @@ class PeopleSerializer(serializers.Field):
         return [
             {"name": link.person.name, "role": link.person.role, "organisation": link.person.organisation}
             for link in value.all()
-            if link.person.consent_on_record
+            if link.person.may_be_named
         ]
 
 
@@ -264,6 +270,11 @@ class StoryPage(BasePage):
         Street, verbose_name="街道", null=True, blank=True, on_delete=models.SET_NULL, help_text="故事发生的街道"
     )
     featured = models.BooleanField("在首页推荐", default=False)
+    illustrative = models.BooleanField(
+        "情景示例",
+        default=False,
+        help_text="编写的场景或综合人物，不是报道：页面、列表和分享卡片上都会标明“情景示例”；不能出现真实人物",
+    )
 
     content_panels = [
         *BasePage.content_panels,
@@ -272,8 +283,12 @@ class StoryPage(BasePage):
         MultiFieldPanel(
             [FieldPanel("hero_image"), FieldPanel("hero_caption"), FieldPanel("hero_credit")], heading="题图"
         ),
+        FieldPanel("illustrative"),
         FieldPanel("body"),
-        InlinePanel("featured_people", label="出现的人物", help_text="只能选择已有同意记录的人物"),
+        InlinePanel(
+            "source_links", label="来源", help_text="故事依据的出处；提到真实人物或引用原话的故事必须列出"
+        ),
+        InlinePanel("featured_people", label="出现的人物", help_text="只能选择有公开报道出处或同意记录的人物"),
         InlinePanel("related_links", label="相关页面"),
     ]
     promote_panels = [*BasePage.promote_panels, FieldPanel("featured")]
@@ -296,6 +311,8 @@ class StoryPage(BasePage):
         APIField("street", serializer=StreetSerializer()),
         APIField("people", serializer=PeopleSerializer(source="featured_people")),
         APIField("featured"),
+        APIField("illustrative"),
+        APIField("sources", serializer=SourcesSerializer(source="source_links")),
     ]
 
     parent_page_types = ["stories.StoryIndexPage"]
@@ -316,14 +333,6 @@ class StoryPage(BasePage):
         if errors:
             raise ValidationError(errors)
 
-    def privacy_problems(self) -> list[str]:
-        """A story names and pictures only people whose consent is on record."""
-        return [
-            f"“出现的人物”{link.person.name}没有同意署名的记录，不能出现在公开的故事里"
-            for link in self.featured_people.all()
-            if link.person_id and not link.person.consent_on_record
-        ]
-
     # -- display ------------------------------------------------------------------------------
     @property
     def reading_minutes(self) -> int:
@@ -341,6 +350,15 @@ class StoryPage(BasePage):
             elif block.block_type == "callout":
                 parts.append(block.value["body"].source)
         return "\n".join(parts)
+
+    @property
+    def share_image_label(self) -> str:
+        """"示意插图" when the share card's picture is one we drew: the card says so, as the page does."""
+        if self.social_image_id:
+            credit, caption = self.social_image.credit, self.social_image.caption
+        else:
+            credit, caption = self.display_hero_credit, self.display_hero_caption
+        return "示意插图" if "示意插图" in f"{credit}{caption}" else ""
 
     @property
     def display_hero_caption(self) -> str:
@@ -365,6 +383,10 @@ class StoryPage(BasePage):
         if "featured_people" not in getattr(self, "_prefetched_objects_cache", {}):
             people = people.select_related("person")
         context["people"] = [link.person for link in people]
+        links = self.source_links.all()
+        if "source_links" not in getattr(self, "_prefetched_objects_cache", {}):
+            links = links.select_related("source")
+        context["sources"] = [link.source for link in links]
         context["related_stories"] = getattr(self, "_prepared_related", None)
         if context["related_stories"] is None:
             context["related_stories"] = self.related_stories()
@@ -507,7 +529,11 @@ class StoryPage(BasePage):
     def build_queryset(cls):
         """Stories as the static build fetches them: everything the page shows, in a few queries."""
         return cls.objects.select_related("street", "hero_image", "listing_image", "social_image").prefetch_related(
-            "tagged_items__tag", "featured_people__person", "hero_image__renditions", "social_image__renditions"
+            "tagged_items__tag",
+            "featured_people__person",
+            "source_links__source",
+            "hero_image__renditions",
+            "social_image__renditions",
         )
 
     @classmethod
@@ -542,6 +568,12 @@ class StoryPage(BasePage):
             data["dateModified"] = timezone.localtime(self.last_published_at).isoformat()
         if self.street_id:
             data["contentLocation"] = {"@type": "Place", "name": self.street.full_name}
+        sources = [source_json_ld(link.source) for link in self.source_links.all()]
+        if sources:
+            data["citation"] = sources
+            data["isBasedOn"] = sources
+        if self.illustrative:
+            data["genre"] = "情景示例"
         if self.hero_image_id:
             rendition = self.hero_image.get_rendition("fill-1200x675|format-jpeg")
             data["image"] = settings.PUBLIC_BASE_URL + rendition.url

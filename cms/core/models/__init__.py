@@ -1,6 +1,17 @@
 from .base import BasePage, ListingFieldsMixin, SocialFieldsMixin
 from .settings import SiteSettings
-from .snippets import Person, Street
+from .snippets import Person, Source, SourceLink, SourceQuote, Street
 from .tags import Tag
 
-__all__ = ["BasePage", "ListingFieldsMixin", "Person", "SiteSettings", "SocialFieldsMixin", "Street", "Tag"]
+__all__ = [
+    "BasePage",
+    "ListingFieldsMixin",
+    "Person",
+    "SiteSettings",
+    "SocialFieldsMixin",
+    "Source",
+    "SourceLink",
+    "SourceQuote",
+    "Street",
+    "Tag",
+]

@@ -1,8 +1,12 @@
-"""Snippets used by every content app: the streets that run the program and the people in its stories."""
+"""Snippets used by every content app: the streets that run the program, the people in its stories, and the
+sources (出处) that every claim about them comes from."""
 
 from django.db import models
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import StreamField
+from wagtail.models import Orderable
 from wagtail.search import index
 
 from cms.core.blocks import KeyFigureBlock
@@ -61,6 +65,15 @@ class Person(index.Indexed, models.Model):
         default=False,
         help_text="只有勾选后，故事才能署其姓名、使用其照片。同意书原件由街道保存，不上传到本系统。",
     )
+    named_in = models.ForeignKey(
+        "core.Source",
+        verbose_name="公开报道出处",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people_named",
+        help_text="以真实姓名和身份报道此人的公开出处：没有同意记录时，这是可以署名的唯一依据",
+    )
     #: What the public site and the API show of a person (the publishing gate checks these, not the internal note).
     public_fields = ("name", "role", "organisation")
     consent_note = models.CharField(
@@ -75,7 +88,10 @@ class Person(index.Indexed, models.Model):
         FieldPanel("role"),
         FieldPanel("organisation"),
         FieldPanel("street"),
-        MultiFieldPanel([FieldPanel("consent_on_record"), FieldPanel("consent_note")], heading="同意记录"),
+        MultiFieldPanel(
+            [FieldPanel("named_in"), FieldPanel("consent_on_record"), FieldPanel("consent_note")],
+            heading="为什么可以署名",
+        ),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name"), index.SearchField("organisation")]
 
@@ -87,6 +103,16 @@ class Person(index.Indexed, models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.role}）"
 
+    @property
+    def may_be_named(self) -> bool:
+        """Named on the site only with written consent on record, or because a cited source names them."""
+        return bool(self.consent_on_record or self.named_in_id)
+
+    @property
+    def title(self) -> str:
+        """The person's title as the source gives it: role and organisation."""
+        return "".join(part for part in (self.organisation, self.role) if part)
+
     def save(self, *args, **kwargs):
         if not self.slug:
             base = pinyin_slug(self.name) or "person"
@@ -96,3 +122,73 @@ class Person(index.Indexed, models.Model):
                 slug = f"{base}-{n}"
             self.slug = slug
         super().save(*args, **kwargs)
+
+
+class Source(index.Indexed, ClusterableModel):
+    """A source (出处): a published document that claims on the site come from. Its quotes are the only
+    words the site may put in a real person's mouth, verbatim."""
+
+    key = models.SlugField(
+        "代号", max_length=60, unique=True, help_text="如 cyd-2023-03-21（content/sources.yaml 里的代号）"
+    )
+    publication = models.CharField("出版物", max_length=80, help_text="如 中国青年报")
+    title = models.CharField("标题", max_length=200)
+    date = models.DateField("日期")
+    authors = models.CharField("作者", max_length=120, blank=True)
+    url = models.URLField("网址", blank=True, help_text="没有可靠网址就留空")
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    panels = [
+        FieldPanel("key"),
+        MultiFieldPanel(
+            [FieldPanel(name) for name in ("publication", "title", "date", "authors", "url")],
+            heading="出处",
+        ),
+        FieldPanel("note"),
+        InlinePanel("quotes", label="可以引用的原话", help_text="逐字照录；网站上的引语只能是这里的原话"),
+    ]
+    search_fields = [index.SearchField("title"), index.SearchField("publication"), index.AutocompleteField("title")]
+
+    class Meta:
+        ordering = ["-date", "publication"]
+        verbose_name = "出处"
+        verbose_name_plural = "出处"
+
+    def __str__(self) -> str:
+        return self.citation
+
+    @property
+    def citation(self) -> str:
+        """中国青年报，2023年3月21日，《快递员如何成为社区基层治理的一把钥匙》"""
+        d = self.date
+        return f"{self.publication}，{d.year}年{d.month}月{d.day}日，《{self.title}》"
+
+
+class SourceQuote(Orderable):
+    """Words a person said, exactly as the source prints them."""
+
+    source = ParentalKey(Source, on_delete=models.CASCADE, related_name="quotes")
+    person = models.ForeignKey(Person, verbose_name="说话人", on_delete=models.CASCADE, related_name="quotes")
+    text = models.TextField("原话", max_length=600)
+
+    panels = [FieldPanel("person"), FieldPanel("text")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "原话"
+        verbose_name_plural = "原话"
+
+    def __str__(self) -> str:
+        return f"{self.person.name}：{self.text[:20]}"
+
+
+class SourceLink(Orderable):
+    """A source a page lists under "来源" (each page type subclasses it with its ParentalKey)."""
+
+    source = models.ForeignKey(Source, verbose_name="出处", on_delete=models.PROTECT, related_name="+")
+
+    panels = [FieldPanel("source")]
+
+    class Meta(Orderable.Meta):
+        abstract = True
+        verbose_name = "来源"
+        verbose_name_plural = "来源"
