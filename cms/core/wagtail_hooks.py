@@ -1,3 +1,6 @@
+from wagtail import hooks
+from wagtail.models import Page
+from wagtail.rich_text.pages import PageLinkHandler
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -41,3 +44,20 @@ class ProgramSnippetsGroup(SnippetViewSetGroup):
 
 register_snippet(ProgramSnippetsGroup)
 
+
+class PublicPageLinkHandler(PageLinkHandler):
+    """A link in rich text to a page that is not live and public (a draft, unpublished, behind a view
+    restriction) renders as its words, without an address: the static site has no such page, and a
+    reader must not be sent to it (nor the release refused for a link to a page it does not hold)."""
+
+    @classmethod
+    def get_many(cls, attrs_list: list[dict]):
+        ids = [attrs.get("id") for attrs in attrs_list]
+        pages = Page.objects.filter(id__in=ids).live().public().defer_streamfields().specific()
+        found = {str(page.id): page for page in pages}
+        return [found.get(str(i)) for i in ids]
+
+
+@hooks.register("register_rich_text_features", order=10)
+def public_page_links(features):
+    features.register_link_type(PublicPageLinkHandler)  # after Wagtail's own "page" handler, replacing it

@@ -227,6 +227,15 @@ class Builder:
         prev_files = previous.get("files", {})
         todo = [r for r in routes.values() if self.full or prev_files.get(r.file, {}).get("sig") != r.signature]
         removed = set(prev_files) - {r.file for r in routes.values()}
+        if removed and not self.full:
+            # A kept file that links to a page leaving the release is rendered again: its rich-text link to
+            # a page that is no longer public becomes plain words (PublicPageLinkHandler).
+            todo_files = {r.file for r in todo}
+            linking = {
+                rel for rel, meta in prev_files.items()
+                if rel not in todo_files and rel not in removed and removed.intersection(meta.get("links", ()))
+            }  # fmt: skip
+            todo += [r for r in routes.values() if r.file in linking]
         if len(todo) >= PARALLEL_THRESHOLD and self.gc_enabled:
             gc.enable()
         self.cleanup_stale()
