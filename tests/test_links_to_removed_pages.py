@@ -46,3 +46,16 @@ def test_restricting_a_linked_page_goes_live_and_the_link_becomes_words(linked):
     assert not (current_release_dir() / f"stories/{target.slug}/index.html").exists()
     html = linking_html(source)
     assert "那篇故事" in html and f"/stories/{target.slug}/" not in html
+
+
+def test_restricting_a_whole_section_goes_live(linked):
+    """The 404 page and the search page offered fixed links to /stories/: they list the public sections."""
+    target, _source = linked
+    index = target.get_parent()
+    PageViewRestriction.objects.create(page=index, restriction_type="login")
+    build_site()
+    release = current_release_dir()
+    assert not (release / "stories/index.html").exists()
+    for rel in ("404.html", "search/index.html", "index.html"):
+        if (release / rel).exists():
+            assert 'href="/stories/' not in (release / rel).read_text(), rel
