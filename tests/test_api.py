@@ -74,7 +74,7 @@ def test_a_client_gets_full_rendered_stories(client, content):
     assert 0 < hero["rendition"]["width"] <= 1200 and hero["rendition"]["url"].endswith(".jpg")
     assert story["tags"] == [{"name": "隐患上报", "slug": "yin-huan-shang-bao"}]
     assert story["street"]["name"] == "陶然亭街道"
-    assert story["people"] == [{"name": "刘阔", "role": "快递员", "organisation": "顺丰速运陶然北岸营业部"}]
+    assert story["people"] == [{"name": "刘阔", "role": "快递员", "organisation": "顺丰速运北京区陶然北岸经营分部"}]
 
 
 def test_every_page_type_validates_against_the_openapi_document(client, content):

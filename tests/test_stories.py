@@ -41,7 +41,7 @@ def test_story_page_shows_its_content(client, site):
     assert "2023年3月2日" in html
     assert 'href="/stories/street/taoranting/"' in html
     assert 'href="/stories/tag/yin-huan-shang-bao/"' in html
-    assert "刘阔" in html and "顺丰速运陶然北岸营业部" in html
+    assert "刘阔" in html and "顺丰速运北京区陶然北岸经营分部" in html
     assert "阅读约 1 分钟" in html
 
 

@@ -43,10 +43,10 @@ def _check_text(label: str, text: str, out: list[str], allowed=()):
 
 def organisation_contacts() -> tuple[str, ...]:
     """The operator's own public address and telephone (site settings): not a person's, so never refused."""
-    from cms.core.models.settings import SiteSettings
+    from django.apps import apps
 
     try:
-        settings = SiteSettings.load()
+        settings = apps.get_model("core", "SiteSettings").load()
     except Exception:  # noqa: BLE001 - no settings row yet (a fresh database): nothing is allowed
         return ()
     return tuple(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.apps import apps
 from django.utils.html import strip_tags
 
 _SPACE = re.compile(r"\s+")
@@ -87,14 +88,15 @@ def page_text(page) -> str:
 
 def cited_source_ids(page) -> set[int]:
     """Every source the page lists: its own source list and the sources of its cases and quotes."""
-    from cms.core.models import Source
     from cms.core.privacy import referenced
 
-    return {int(pk) for model, ids in referenced(page).items() if issubclass(model, Source) for pk in ids}
+    source = apps.get_model("core", "Source")
+    return {int(pk) for model, ids in referenced(page).items() if issubclass(model, source) for pk in ids}
 
 
 def provenance_problems(page) -> list[str]:
-    from cms.core.models import Person, Source, SourceQuote
+    # Through the app registry: the models import the gate that imports this module.
+    Person, Source, SourceQuote = (apps.get_model("core", name) for name in ("Person", "Source", "SourceQuote"))  # noqa: N806
 
     illustrative = bool(getattr(page, "illustrative", False))
     people = {p.pk: p for p in Person.objects.all()}
