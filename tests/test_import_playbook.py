@@ -156,3 +156,23 @@ def test_a_template_that_is_not_utf8_text_is_refused(root):
     write_files(root, {"playbook/templates/rules.txt": "群规".encode("gbk")})
     report, _ = run_import(root, publish=True)
     assert any("不是 UTF-8" in p.message and p.field == "templates[1].file" for p in report.rejected)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("rules.txt", "群规模板\n联系人：王师傅 138 1234 5678\n".encode(), "含有手机号码 138*****678"),
+        ("rules.pdf", b"\xff\xd8\xff\xe0" + b"\0" * 64, "内容却是"),  # a JPEG's bytes under a .pdf name
+    ],
+    ids=["a-mobile-number", "not-what-its-extension-says"],
+)
+def test_a_template_the_upload_checks_would_refuse_is_refused_by_file_and_field(root, name, data, reason):
+    """Before, the import wrote on, the document model refused the file, and the command ended in a traceback."""
+    start = (root / "playbook/start.md").read_text(encoding="utf-8").replace("templates/rules.txt", f"templates/{name}")
+    write_files(root, {f"playbook/templates/{name}": data, "playbook/start.md": start})
+    before = counts()
+    report, _ = run_import(root, publish=True)
+    found = [p for p in report.rejected if p.path == "playbook/start.md" and p.field == "templates[1].file"]
+    assert found and reason in found[0].message, "\n".join(map(str, report.rejected))
+    assert "13812345678" not in found[0].message
+    assert counts() == before and not CustomDocument.objects.exists(), "nothing is written"

@@ -25,6 +25,7 @@ from wagtail.models import Page, Site
 from cms.core.models import Person, SiteSettings, Source, SourceQuote, Street
 from cms.core.privacy import PrivacyBlocked
 from cms.core.text import pinyin_slug
+from cms.documents.models import DocumentRefused
 from cms.images.models import CustomImage
 
 from .body import SCHEME, ParsedBody, parse_body, resolve_links
@@ -568,6 +569,15 @@ class Importer:
                 data.decode("utf-8")
             except UnicodeDecodeError:
                 return fail(f"文档 {ref} 不是 UTF-8 编码的文本：请另存为 UTF-8")
+        # The checks a document gets on upload: its bytes are what its extension says, and no personal data
+        # in its text, metadata (after the metadata that saving removes) or name.
+        from cms.documents.checks import extension, file_problems, strip_metadata
+
+        problems = file_problems(strip_metadata(data, extension(key)) or data, key, f"文档 {ref}")
+        for problem in problems:
+            self.problem(path, problem, line, field_name)
+        if problems:
+            return ""
         self.documents[key] = DocumentItem(key, data, hashlib.sha256(data).hexdigest())
         return key
 
@@ -1265,7 +1275,7 @@ def run_import(root: Path, *, publish=False, dry_run=False, budget=5.0, progress
         return report, plan
     try:
         importer.write()
-    except (ValidationError, IntegrityError, DatabaseError, PrivacyBlocked) as exc:
+    except (ValidationError, IntegrityError, DatabaseError, PrivacyBlocked, DocumentRefused) as exc:
         # Validation should have caught it; if not, the transaction has rolled back and we say why.
         report.rejected.append(Problem(str(root), f"写入数据库时出错，已全部回滚：{_explain(exc)}"))
         report.created.clear(), report.updated.clear(), report.unchanged.clear()
