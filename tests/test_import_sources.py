@@ -130,3 +130,15 @@ def test_people_in_content_are_named_only_because_a_source_names_them():
     for person in people:
         assert person.get("named_in") in keys, person["name"]
         assert str(person.get("consent_on_record", "false")).lower() == "false", "no consent record is claimed"
+
+
+def test_the_organisations_own_address_in_site_yaml_is_not_refused_but_a_residents_is(tmp_path, tree):
+    content = good_tree(tmp_path, site=True)
+    office = "北京市西城区某某路1号院2号楼3单元101室"
+    site = (content / "site.yaml").read_text(encoding="utf-8") + f"  office_address: {office}\n"
+    write_files(content, {"site.yaml": site, "stories/good.md": story(body=f"联系我们：{office}。")})
+    report, _ = run_import(content, publish=True)
+    assert report.ok, [str(p) for p in report.rejected]
+    assert StoryPage.objects.get(slug="good").live
+    write_files(content, {BAD: story(body="王奶奶住在某某路1号院2号楼3单元502室。")})
+    find(problems(content), BAD, "详细住址")
