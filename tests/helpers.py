@@ -78,7 +78,11 @@ def report_quote() -> dict:
 
 def make_person(name="刘阔", street=None, consent=True) -> Person:
     return Person.objects.create(
-        name=name, role="快递员", organisation="顺丰速运北京区陶然北岸经营分部", street=street, consent_on_record=consent
+        name=name,
+        role="快递员",
+        organisation="顺丰速运北京区陶然北岸经营分部",
+        street=street,
+        consent_on_record=consent,
     )
 
 
