@@ -179,11 +179,33 @@ def check_live_content(page) -> None:
         raise PrivacyBlocked(problems)
 
 
+#: Revision content that records when and where, not what the page says.
+BOOKKEEPING = {
+    "pk", "id", "path", "depth", "numchild", "url_path", "draft_title", "latest_revision", "latest_revision_id",
+    "latest_revision_created_at", "live", "live_revision", "has_unpublished_changes", "first_published_at",
+    "last_published_at", "locked", "locked_at", "locked_by", "owner", "content_type", "wagtail_admin_comments",
+}  # fmt: skip
+
+
+def same_content(a, b) -> bool:
+    """Do two revisions say the same thing? (The editor saves a revision on every post of its form, even
+    when nothing was changed: then only the bookkeeping differs.)"""
+    if a is None or b is None:
+        return False
+    strip = lambda content: {k: v for k, v in content.items() if k not in BOOKKEEPING}  # noqa: E731
+    return strip(a.content) == strip(b.content)
+
+
 def publish_reviewed_revision(workflow_state, user=None):
     """The workflow's last step (WAGTAIL_FINISH_WORKFLOW_ACTION): publish the revision the reviewer
     approved. Wagtail's own publishes the latest revision, which may be one saved during the review."""
     state = workflow_state.current_task_state
     revision = state.revision if state is not None and state.revision_id else None
+    page = workflow_state.content_object
+    latest = page.get_latest_revision()
     if revision is None:
-        revision = workflow_state.content_object.get_latest_revision()
+        revision = latest
     revision.publish(user=user)
+    if latest is not None and latest.pk != revision.pk and same_content(latest, revision):
+        # The reviewer's click saved an identical revision: nothing is waiting to be published.
+        type(page).objects.filter(pk=page.pk).update(has_unpublished_changes=False)

@@ -27,7 +27,9 @@ def approval_refusal(task_state, user) -> str | None:
     if revision.user_id == user.pk:
         return "不能审核自己写的修改：请由另一位审核员审核。"
     latest = task_state.workflow_state.content_object.get_latest_revision()
-    if latest is not None and latest.pk != revision.pk and latest.user_id == user.pk:
+    if latest is not None and latest.pk != revision.pk and latest.user_id == user.pk and not gate.same_content(
+        latest, revision
+    ):
         return (
             "你在审核期间修改了页面：你的修改已保存为草稿，需要另一位审核员审核后才能发布。"
             "请把页面退回作者，或请另一位审核员审核。"
