@@ -100,6 +100,9 @@ def test_the_real_content_imports_and_publishes_with_every_quote_sourced(tmp_pat
     assert report.ok, [f"{p.path}:{p.line} {p.message}" for p in report.rejected]
     quotes = [b for page in StoryPage.objects.live() for b in page.body if b.block_type == "quote"]
     assert quotes and all(b.value["source"] and b.value["speaker"] for b in quotes)
+    from cms.core.models import Street
+
+    assert all(street.source_id for street in Street.objects.all()), "each street's facts cite the report"
 
 
 def test_every_quote_in_content_is_verbatim_in_sources_yaml():

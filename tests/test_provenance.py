@@ -180,3 +180,22 @@ def test_the_release_check_refuses_a_page_whose_quote_is_not_from_its_source(tre
         build_site(full=True)
     assert any("张辰的引语不是任何出处记录的原话" in p for p in err.value.problems), err.value.problems
     assert current_release_dir() == live
+
+
+def test_street_pages_and_the_home_figures_say_where_they_come_from(tree, settings, tmp_path):
+    from cms.core.models import Street
+
+    settings.SITE_DIR = tmp_path / "site"
+    home, index = tree
+    street = Street.objects.create(name="回龙观街道", slug="huilongguan", district="昌平区", summary="据报道……")
+    street.source = report_source()
+    street.save()
+    make_story(index, title="回龙观的故事", street=street)
+    home.key_figures = [{"type": "figure", "value": {"value": "498", "unit": "名", "label": "路客联盟成员",
+                                                     "source": "中国青年报，2023年3月21日"}}]  # fmt: skip
+    home.save_revision().publish()
+    build_site(full=True)
+    release = current_release_dir()
+    page = (release / "stories/street/huilongguan/index.html").read_text()
+    assert "来源：中国青年报，2023年3月21日，《快递员如何成为社区基层治理的一把钥匙》" in page
+    assert "数字来源：中国青年报，2023年3月21日" in (release / "index.html").read_text()

@@ -162,6 +162,7 @@ class Exporter:
                 values = {f.name: getattr(obj, f.name, None) for f in schema.fields}
                 if model is Street:
                     values["key_figures"] = figures(obj.key_figures)
+                    values["source"] = obj.source.key if obj.source_id else None
                 else:
                     values["street"] = obj.street.slug if obj.street_id else None
                     values["named_in"] = obj.named_in.key if obj.named_in_id else None

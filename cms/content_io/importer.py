@@ -603,6 +603,10 @@ class Importer:
             street = item.fields.get("street")
             if item.kind == "person" and street and street not in street_slugs:
                 self.problem(item.key, f"没有网址名为 “{street}” 的街道", field_name="street")
+            cited = item.fields.get("source")
+            if item.kind == "street" and cited and cited not in source_keys:
+                message = f"没有代号为 “{cited}” 的出处（在 sources.yaml 里添加）"
+                self.problem(item.key, message, field_name="source")
             named_in = item.fields.get("named_in")
             if item.kind == "person" and named_in and named_in not in source_keys:
                 message = f"没有代号为 “{named_in}” 的出处（在 sources.yaml 里添加）"
@@ -912,8 +916,8 @@ class Importer:
                 settings.save()
                 self.save_source(sources, SETTINGS_KEY, "settings", settings.pk, self.settings_item.digest)
             self.record(SETTINGS_KEY, state)
-        # Streets, then sources (people name the source that names them), then people, then the quotes.
-        rank = {"street": 0, "source": 1, "person": 2}
+        # Sources (streets and people name them), then streets, then people, then the quotes.
+        rank = {"source": 0, "street": 1, "person": 2}
         for item in sorted(self.snippets, key=lambda s: rank[s.kind]):
             model = {"street": Street, "source": Source, "person": Person}[item.kind]
             state = plan[item.key]
@@ -935,13 +939,15 @@ class Importer:
                     continue  # once the people exist: below
                 if name == "street":
                     value = Street.objects.get(slug=value) if value else None
-                elif name == "named_in":
+                elif name in ("named_in", "source"):
                     value = Source.objects.get(key=value) if value else None
                 elif name == "key_figures":
                     value = [{"type": "figure", "value": v} for v in value]
                 setattr(obj, name, value)
             if model is Person and "named_in" not in item.fields:
                 obj.named_in = None  # a line deleted in the file clears the field
+            if model is Street and "source" not in item.fields:
+                obj.source = None
             obj.save()
             self.save_source(sources, item.key, item.kind, obj.pk, item.digest)
             self.record(item.key, state)

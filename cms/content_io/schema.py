@@ -251,6 +251,7 @@ STREET = Schema(
         Field("setting", "line", max_length=200),
         Field("summary", "text"),
         Field("key_figures", "figures"),
+        Field("source", "slug", max_length=60),
     )
 )
 PERSON = Schema(

@@ -37,6 +37,11 @@ class HomePage(BasePage):
         ),
     ]
 
+    @property
+    def figure_sources(self) -> list[str]:
+        """Where the key figures come from, each source once (a figure's `source`)."""
+        return list(dict.fromkeys(b.value["source"] for b in self.key_figures if b.value.get("source")))
+
     api_fields = [APIField("lead"), APIField("key_figures", serializer=StreamSerializer())]
 
     parent_page_types = ["wagtailcore.Page"]

@@ -23,12 +23,22 @@ class Street(index.Indexed, models.Model):
     setting = models.CharField("地域特点", max_length=200, blank=True, help_text="如 二环内胡同平房与楼房混合")
     summary = models.TextField("简介", blank=True)
     key_figures = StreamField([("figure", KeyFigureBlock())], verbose_name="关键数字", blank=True)
+    source = models.ForeignKey(
+        "core.Source",
+        verbose_name="介绍与数字的出处",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="简介和关键数字依据的出处，显示在街道页面上",
+    )
 
     panels = [
         MultiFieldPanel([FieldPanel("name"), FieldPanel("slug")], heading="名称"),
         MultiFieldPanel([FieldPanel("city"), FieldPanel("district"), FieldPanel("setting")], heading="位置"),
         FieldPanel("summary"),
         FieldPanel("key_figures"),
+        FieldPanel("source"),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name"), index.SearchField("summary")]
 
