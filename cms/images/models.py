@@ -1,6 +1,9 @@
+import io
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
+from wagtail.utils.file import hash_filelike
 
 
 class CustomImage(AbstractImage):
@@ -29,7 +32,12 @@ class CustomImage(AbstractImage):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
-        self.strip_exif()
+        # Wagtail saves only a field or two while it makes renditions (file_hash, file_size), in every
+        # render worker at once: such a save never touches the file (it used to store a new copy under a new
+        # name while the row kept the old one).
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "file" in update_fields:
+            self.strip_exif()
         super().save(*args, **kwargs)
 
     def strip_exif(self):
@@ -51,7 +59,7 @@ class CustomImage(AbstractImage):
             self.file.storage.delete(self.file.name)  # the stored copy still has the location in it
         self.file = ContentFile(cleaned, name=name)
         self.file_size = len(cleaned)
-        self.file_hash = ""
+        self.file_hash = hash_filelike(io.BytesIO(cleaned))  # known now: no save just for it while rendering
 
     def _has_new_file(self) -> bool:
         return bool(self.file) and not (getattr(self.file, "_committed", True) and self.pk and not self._file_changed())
