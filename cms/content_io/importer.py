@@ -138,6 +138,8 @@ class Importer:
         self.settings_item: SnippetItem | None = None
         self.adopted: set[str] = set()
         self.written_sources: list[tuple[Source, SnippetItem]] = []
+        self._source_ids: dict[str, int] | None = None
+        self._person_ids: dict[str, int] | None = None
         self.refused_pages: list[PageItem] = []  # files with problems: their references are checked all the same
         self.document_ids: dict[str, int] = {}
 
@@ -1135,11 +1137,19 @@ class Importer:
         blocks = [self.raw_block(kind, value, linked, image_ids, item) for kind, value in item.body.blocks]
         page.body = self.with_quote_sources(blocks, item)
 
-    @staticmethod
-    def with_quote_sources(blocks: list[dict], item: PageItem) -> list[dict]:
+    def source_ids(self) -> dict[str, int]:
+        """Source key -> id, read once the snippets are written (pages are written after them)."""
+        if self._source_ids is None:
+            self._source_ids = dict(Source.objects.values_list("key", "pk"))
+        return self._source_ids
+
+    def with_quote_sources(self, blocks: list[dict], item: PageItem) -> list[dict]:
         """Each quote block names its speaker and source, as check_quotes found them."""
-        people = {p.name: p.pk for p in Person.objects.all()}
-        sources = {s.key: s.pk for s in Source.objects.all()}
+        if not item.quote_sources:
+            return blocks
+        if self._person_ids is None:
+            self._person_ids = dict(Person.objects.values_list("name", "pk"))
+        people, sources = self._person_ids, self.source_ids()
         found = iter(item.quote_sources)
         for block in blocks:
             if block["type"] == "quote":
@@ -1159,7 +1169,7 @@ class Importer:
             if hasattr(page, name):
                 setattr(page, name, [{"type": block_type, "value": v} for v in values])
 
-        sources = {s.key: s.pk for s in Source.objects.all()}
+        sources = self.source_ids()
         if hasattr(page, "source_links"):
             link = page.source_links.model
             keys = [key for key in f.get("sources", []) if key in sources]

@@ -54,6 +54,29 @@ def organisation_contacts() -> tuple[str, ...]:
     )
 
 
+def page_texts(page):
+    """(label, text) of every text the version has of its own: text fields, rich text without its tags,
+    and each string in its streams (labelled with the block's position; with and without its tags)."""
+    from django.db import models
+    from django.utils.html import strip_tags
+    from wagtail.fields import RichTextField, StreamField
+
+    for field in page._meta.concrete_fields:
+        if field.name in SKIPPED_FIELDS:
+            continue
+        label = str(field.verbose_name)
+        if isinstance(field, StreamField):
+            stream = getattr(page, field.name)
+            for n, block in enumerate(stream.raw_data if stream is not None else [], 1):
+                value = block.get("value") if isinstance(block, dict) else block
+                for _path, text in _strings(value):
+                    yield f"{label}（第 {n} 块）", strip_tags(text) + " " + text
+        elif isinstance(field, RichTextField):
+            yield label, strip_tags(getattr(page, field.name) or "")
+        elif isinstance(field, (models.CharField, models.TextField)):
+            yield label, getattr(page, field.name) or ""
+
+
 def page_problems(page) -> list[str]:
     """What stops this version of a page from being published: personal data in any field it has (named, the
     match masked), in its inline rows, and in everything it shows from elsewhere — images (title, alt text,
@@ -63,26 +86,11 @@ def page_problems(page) -> list[str]:
     Page types add their own checks with a `privacy_problems()` method (a story checks its people).
     """
     from django.db import models
-    from django.utils.html import strip_tags
-    from wagtail.fields import RichTextField, StreamField
 
     allowed = organisation_contacts()
     problems: list[str] = []
-    for field in page._meta.concrete_fields:
-        if field.name in SKIPPED_FIELDS:
-            continue
-        label = str(field.verbose_name)
-        if isinstance(field, StreamField):
-            stream = getattr(page, field.name)
-            raw = list(stream.raw_data) if stream is not None else []
-            for n, block in enumerate(raw, 1):
-                value = block.get("value") if isinstance(block, dict) else block
-                for _path, text in _strings(value):
-                    _check_text(f"{label}（第 {n} 块）", strip_tags(text) + " " + text, problems, allowed)
-        elif isinstance(field, RichTextField):
-            _check_text(label, strip_tags(getattr(page, field.name) or ""), problems, allowed)
-        elif isinstance(field, (models.CharField, models.TextField)):
-            _check_text(label, getattr(page, field.name) or "", problems, allowed)
+    for label, text in page_texts(page):
+        _check_text(label, text, problems, allowed)
     # Inline rows (a component's adoptions, …): their text fields too.
     for relation in getattr(page._meta, "child_relations", []) or []:
         for row in getattr(page, relation.get_accessor_name()).all():

@@ -17,7 +17,6 @@ import re
 import unicodedata
 
 from django.apps import apps
-from django.utils.html import strip_tags
 
 _SPACE = re.compile(r"\s+")
 
@@ -65,25 +64,9 @@ def _quotes_in(block):
 
 def page_text(page) -> str:
     """The words a reader sees: title, text fields, rich text and every string in the streams."""
-    from django.db import models
-    from wagtail.fields import RichTextField, StreamField
+    from cms.core.privacy import page_texts
 
-    from cms.core.privacy import SKIPPED_FIELDS, _strings
-
-    parts = []
-    for field in page._meta.concrete_fields:
-        if field.name in SKIPPED_FIELDS or field.name == "slug":
-            continue
-        if isinstance(field, StreamField):
-            stream = getattr(page, field.name)
-            for block in stream.raw_data if stream is not None else []:
-                value = block.get("value") if isinstance(block, dict) else block
-                parts += [strip_tags(text) for _path, text in _strings(value)]
-        elif isinstance(field, RichTextField):
-            parts.append(strip_tags(getattr(page, field.name) or ""))
-        elif isinstance(field, (models.CharField, models.TextField)):
-            parts.append(getattr(page, field.name) or "")
-    return "\n".join(parts)
+    return "\n".join(text for _label, text in page_texts(page))
 
 
 def cited_source_ids(page) -> set[int]:

@@ -87,6 +87,12 @@ class ReviewTask(AbstractGroupApprovalTask):
         verbose_name_plural = "审核任务"
 
 
+def latest_draft(page):
+    """The page as its latest revision has it: what a share link shows."""
+    page = page.specific
+    return page.get_latest_revision_as_object() if page.latest_revision_id else page
+
+
 def share_link_expiry():
     from datetime import timedelta
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cms.core import gate, preview
 
-from .models import ShareLink
+from .models import ShareLink, latest_draft
 
 
 def gone(request, status=404):
@@ -25,8 +25,7 @@ def share_view(request, token: str):
         return gone(request)
     if not link.is_valid:
         return gone(request, status=410)
-    page = link.page.specific
-    draft = page.get_latest_revision_as_object() if page.latest_revision_id else page
+    draft = latest_draft(link.page)
     if gate.content_problems(draft):
         # The draft holds what the publishing gate would refuse: not shown to anyone outside the admin.
         html = render_to_string("editorial/share_withheld.html", {}, request)

@@ -20,7 +20,7 @@ from wagtail.models import Page, Revision
 from cms.core import gate
 from cms.core.privacy import PublishRefused
 
-from .models import ShareLink
+from .models import ShareLink, latest_draft
 
 
 @hooks.register("before_publish_page")
@@ -122,9 +122,7 @@ def may_change_link(user, link) -> bool:
 
 def draft_problems(page) -> list[str]:
     """What the publishing gate would refuse in the page's latest draft: such a draft is not shared either."""
-    page = page.specific
-    draft = page.get_latest_revision_as_object() if page.latest_revision_id else page
-    return gate.content_problems(draft)
+    return gate.content_problems(latest_draft(page))
 
 
 class ShareLinkForm(forms.ModelForm):

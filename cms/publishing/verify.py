@@ -81,15 +81,17 @@ def exists(out: Path, target: str) -> bool:
 
 # Per composite file (the API index, the sitemap: rebuilt on every publish, hundreds of kilobytes), what
 # each of its parts held when last scanned. A warm worker scans only the parts that are new.
-_scanned_parts: dict[tuple[str, tuple[str, ...]], dict[str, list[tuple[str, str]]]] = {}
+_scanned_parts: dict[str, tuple[tuple[str, ...], dict[str, list[tuple[str, str]]]]] = {}
 
 
 def personal_data_in_parts(rel: str, parts: list[str], allowed: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """find_personal_data over a file made by joining `parts` with separators that cannot be part of a
     match (e.g. "," between JSON objects, newlines between XML elements, each part beginning and ending
     with punctuation): the same findings as scanning the whole text, but each distinct part is scanned
-    once per process."""
-    known = _scanned_parts.get((rel, allowed), {})
+    once per process (again when the allowed contacts change)."""
+    known_allowed, known = _scanned_parts.get(rel, ((), {}))
+    if known_allowed != allowed:
+        known = {}
     seen: dict[str, list[tuple[str, str]]] = {}
     hits: list[tuple[str, str]] = []
     for part in parts:
@@ -100,10 +102,7 @@ def personal_data_in_parts(rel: str, parts: list[str], allowed: tuple[str, ...] 
                 found = find_personal_data(part, allowed=allowed)
             seen[part] = found
         hits += found
-    _scanned_parts.pop(rel, None)
-    for key in [k for k in _scanned_parts if k[0] == rel and k != (rel, allowed)]:
-        del _scanned_parts[key]
-    _scanned_parts[(rel, allowed)] = seen  # only the current parts: the cache never outgrows the file
+    _scanned_parts[rel] = (allowed, seen)  # only the current parts: the cache never outgrows the file
     return hits
 
 
