@@ -2,7 +2,6 @@
 its API names only the public site, and a rollback never brings back a page that is no longer public."""
 
 import datetime
-import gzip
 import io
 import json
 import re
@@ -17,6 +16,7 @@ from wagtail.models import PageViewRestriction
 
 from cms.publishing.builder import BuildFailed, build_site, current_release_dir, rollback
 from cms.publishing.models import BuildRequest, Release
+from cms.publishing.search import IndexReader
 from cms.publishing.verify import examine
 from tests import test_publishing
 from tests.helpers import make_model, make_playbook, make_story, make_training
@@ -30,12 +30,8 @@ SECRET = "小年夜的饺子"  # the story the tests restrict; its tag 节日关
 
 
 def indexed_urls(release: Path) -> set[str]:
-    """The URLs of the pages the release's search index (Pagefind) can find."""
-    urls = set()
-    for fragment in (release / "pagefind" / "fragment").glob("*.pf_fragment"):
-        data = gzip.decompress(fragment.read_bytes())
-        urls.add(json.loads(data[data.index(b"{") :])["url"])
-    return urls
+    """The URLs of the pages the release's search index can find."""
+    return IndexReader(release).urls()
 
 
 def assert_absent(story, title: str):

@@ -16,6 +16,8 @@ from django.core.management import call_command
 from cms.core.models import Tag
 from cms.publishing.builder import BuildFailed, build_site, current_release_dir, process_requests, rollback
 from cms.publishing.models import BuildRequest, Release
+from cms.publishing.search import IndexReader
+from cms.stories.models import StoryPage
 from tests.helpers import make_image, make_person, make_story, make_street
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +79,7 @@ def test_full_release_holds_every_public_route(stories, site_dir):
         "robots.txt",
         "404.html",
         "search/index.html",
-        "pagefind/pagefind.js",
+        "searchindex/index.json",
         f"api/v2/pages/{stories['stories'][0].pk}/index.json",
         "api/v2/pages/index.json",
     ]:
@@ -304,7 +306,7 @@ def tree(folder, inodes=True):
     out = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if path.is_file() and rel.parts[0] != "pagefind":
+        if path.is_file() and rel.parts[0] != "searchindex":
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             out[str(rel)] = (digest, path.stat().st_ino) if inodes else digest
     return out
@@ -356,33 +358,61 @@ def test_an_incremental_build_from_the_spare_copy_equals_a_full_build(tmp_path):
     assert "SPARE-OK" in result.stdout
 
 
-def test_a_build_killed_while_making_the_search_index_is_finished_by_the_next_one(stories, site_dir, monkeypatch):
+def test_a_build_killed_while_making_the_search_index_leaves_the_live_site_as_it_was(stories, site_dir, monkeypatch):
+    """The search index is made inside the release before it goes live: killed there, nothing changes."""
     from cms.publishing import builder
 
     build_site(full=True)
+    before = current_release_dir()
     make_story(stories["index"], title="搜索索引做到一半", tags=["隐患上报"], date=datetime.date(2023, 4, 1))
 
-    def killed(out):
-        (out / "pagefind").mkdir(exist_ok=True)
-        raise KeyboardInterrupt  # as a SIGKILL would stop it while Pagefind runs
+    def killed(out, *args, **kwargs):
+        (out / "searchindex" / "c-half.bin").write_bytes(b"\x05")
+        raise KeyboardInterrupt  # as a SIGKILL would stop it while it writes the index
 
-    monkeypatch.setattr(builder, "build_search_index", killed)
+    monkeypatch.setattr(builder, "update_index", killed)
     with pytest.raises(KeyboardInterrupt):
         build_site()
-    page_release = current_release_dir().name
-    assert "搜索索引做到一半" in read("stories/index.html"), "the pages went live before the index"
+    assert current_release_dir() == before and "搜索索引做到一半" not in read("stories/index.html")
+    assert IndexReader(before).find("搜索索引") == set()
     monkeypatch.undo()
-    result = build_site()  # nothing changed, but the live pages' search index was never made
+    build_site()
+    assert "搜索索引做到一半" in read("stories/index.html")
+    assert IndexReader(current_release_dir()).find("搜索索引做到一半") == {
+        f"/stories/{StoryPage.objects.get(title='搜索索引做到一半').slug}/"
+    }
+
+
+def test_a_compaction_killed_halfway_is_done_by_the_next_build(stories, site_dir, monkeypatch):
+    """Past the delta's limit, the publish goes live with the delta and a second release folds it into a new
+    base. Killed while it does, the live search still works, and the next build finishes the job."""
+    from cms.publishing import builder, search
+
+    build_site(full=True)
+    monkeypatch.setattr(search, "DELTA_LIMIT", 0)
+    story = make_story(stories["index"], title="合并索引做到一半", date=datetime.date(2023, 4, 1))
+    real = builder.update_index
+
+    def killed_when_compacting(out, docs, previous, put, *, compact):
+        if previous is None and compact:
+            raise KeyboardInterrupt
+        return real(out, docs, previous, put, compact=compact)
+
+    monkeypatch.setattr(builder, "update_index", killed_when_compacting)
+    with pytest.raises(KeyboardInterrupt):
+        build_site()
+    page_release = current_release_dir()
+    url = f"/stories/{story.slug}/"
+    assert IndexReader(page_release).find("合并索引") == {url}, "live, with the story in the delta"
+    assert len(json.loads((page_release / "searchindex/index.json").read_text())["segments"][1]["tables"]) == 1
+    monkeypatch.setattr(builder, "update_index", real)
+    result = build_site()  # nothing changed, but the compaction never went live
     live = Release.objects.get(status=Release.STATUS_LIVE)
-    assert live.content_of is not None and live.content_of.name == page_release
+    assert live.content_of is not None and live.content_of.name == page_release.name
     assert result.release is not None and current_release_dir().name == live.name
-    assert not [
-        p
-        for p in (site_dir / "releases").iterdir()
-        if p.name not in {live.name, page_release}
-        and not p.name.startswith(".spare")
-        and not Release.objects.filter(name=p.name).exclude(status=Release.STATUS_FAILED).exists()
-    ]
+    entry = json.loads((current_release_dir() / "searchindex/index.json").read_text())
+    assert entry["segments"][1]["n"] == 0 and not entry["segments"][0]["dead"], "all in the new base"
+    assert IndexReader(current_release_dir()).find("合并索引") == {url}
     assert build_site().skipped, "and then nothing more to do"
 
 

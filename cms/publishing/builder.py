@@ -34,12 +34,12 @@ from wagtail.models import Page
 from .models import BuildRequest, PageState, Release
 from .render import PARALLEL_THRESHOLD, Rendered, render_routes
 from .routes import Route, collect_routes, site_root, tree_digest
-from .search import INDEX_DIR, build_search_index
+from .search import update_index
 from .verify import verify_release
 
 logger = logging.getLogger(__name__)
 
-COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".txt", ".svg", ".webmanifest", ".map"}
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".txt", ".svg", ".webmanifest", ".map", ".bin"}
 
 
 class BuildFailed(Exception):
@@ -166,6 +166,18 @@ def compress_data(data: bytes, suffix: str, best: bool = False) -> list[tuple[st
     return out
 
 
+def put_file(path: Path, data: bytes):
+    """Write a file and its compressed twins as new inodes (never through a hard link)."""
+    write_new(path, data)
+    for suffix, packed in compress_data(data, path.suffix):
+        write_new(path.with_name(path.name + suffix), packed)
+
+
+def search_docs(files: dict) -> dict[str, str]:
+    """{release file: search record digest} of the pages a manifest lists."""
+    return {rel: meta["doc"] for rel, meta in files.items() if meta.get("doc")}
+
+
 def compress_twins(path: Path) -> list[str]:
     """Write .gz and .br beside a static asset; return the suffixes written."""
     written = []
@@ -260,16 +272,11 @@ class Builder:
             self.lap("verify")
             if problems:
                 raise BuildFailed("发布前检查未通过，线上网站保持不变", problems)
-            html_changed = any(f.endswith(".html") for f in {r.file for r in todo} | removed)
-            can_defer = live_dir is not None and not self.full and (live_dir / INDEX_DIR).is_dir()
-            if can_defer:
-                # Go live now with the previous search index (copied with the release); a second
-                # release brings the new one.
-                if not (out / INDEX_DIR).is_dir():
-                    copy_tree_links(live_dir / INDEX_DIR, out / INDEX_DIR)
-            else:
-                self.progress("search", 0, 1)
-                build_search_index(out)
+            self.progress("search", 0, 1)
+            search = update_index(
+                out, search_docs(manifest_files), previous.get("search"), put_file, compact=self.full or not previous
+            )
+            self.search_state = search.state
             self.lap("search")
             self.finish(release, out, manifest_files, routes, revisions, glob, len(todo), started)
         except BaseException as exc:
@@ -284,7 +291,7 @@ class Builder:
             release.save()
             raise
         self.after_swap(release, out, started)
-        if can_defer and html_changed:
+        if search.needs_compaction:
             self.refresh_search(out, manifest_files, release)
         self.prune()
         return BuildResult(
@@ -342,6 +349,7 @@ class Builder:
                 "twins": item.twins,
                 "links": item.links,
                 "problems": item.problems,
+                **({"doc": item.doc} if item.doc else {}),
             }
         if incremental:
             self.move_rendered(target, out, rendered, prev_files, set(prev_files) - set(files))
@@ -411,6 +419,7 @@ class Builder:
             "assets": getattr(self, "assets", []),
             "global": glob,
             "pages": {str(k): v for k, v in revisions.items()},
+            "search": self.search_state,
         }
         _manifest_cache[release.name] = manifest
         swap(out)
@@ -447,24 +456,19 @@ class Builder:
         release.save(update_fields=["files", "bytes"])
 
     def refresh_search(self, live: Path, files: dict, live_release: Release):
-        """A copy of the live release (hard links) with a fresh search index, swapped in when ready."""
+        """Fold the search index's delta into a new base: a copy of the live release (hard links) with the
+        new index, swapped in when ready. The publish that asked for it is already live with the delta."""
         started = time.monotonic()
         name = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
         release = Release.objects.create(
             name=name, reason=f"更新搜索索引（{live_release.name}）", content_of=live_release
         )
         out = self.root / "releases" / name
+        manifest = dict(load_manifest(live_release.name) or _manifest_cache.get(live_release.name, {}))
         try:
-            for dirpath, _dirs, names in os.walk(live):
-                rel_dir = os.path.relpath(dirpath, live)
-                if rel_dir == INDEX_DIR or rel_dir.startswith(INDEX_DIR + os.sep):
-                    continue
-                target = out / rel_dir
-                target.mkdir(parents=True, exist_ok=True)
-                for n in names:
-                    os.link(os.path.join(dirpath, n), target / n)
+            subprocess.run(["cp", "-al", str(live), str(out)], check=True)  # noqa: S603,S607
             self.progress("search", 0, 1)
-            build_search_index(out)
+            manifest["search"] = update_index(out, search_docs(files), None, put_file, compact=True).state
             if current_release_dir() != live:
                 raise BuildFailed("搜索索引完成前线上版本已被替换，本次索引作废")
             swap(out)
@@ -476,7 +480,6 @@ class Builder:
                 return
             raise
         # Live from here on: a full disk while writing the manifest must not remove or fail it.
-        manifest = load_manifest(live_release.name)
         try:
             save_manifest(name, manifest)
         except OSError as exc:
@@ -559,10 +562,6 @@ def prepare_spare() -> Path | None:
         subprocess.run(["cp", "-al", str(live), str(part)], check=True)  # noqa: S603,S607
         os.rename(part, spare)
     return spare
-
-
-def copy_tree_links(src: Path, dst: Path):
-    shutil.copytree(src, dst, copy_function=lambda a, b: link_or_copy(Path(a), Path(b)))
 
 
 def swap(target: Path):

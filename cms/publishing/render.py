@@ -31,6 +31,7 @@ from wagtail.models import Page, Site
 from cms.core.models import SiteSettings
 
 from .routes import API_PREFIX, Route
+from .search import extract_record, store_record
 
 DATETIME = DateTimeField()  # the live API's format for dates and times
 JSON_URL = re.compile(r'"(https?://[^"]+|/(?:static|media)/[^"]+)"')
@@ -52,6 +53,7 @@ class Rendered:
     twins: list[str] = field(default_factory=list)  # ".gz", ".br" written beside it
     links: list[str] = field(default_factory=list)  # release-relative targets of its internal links
     problems: list[str] = field(default_factory=list)  # what the release check must refuse
+    doc: str = ""  # the digest of the page's search record (search.store_record), if it has one
 
 
 def make_request(site: Site, path: str = "/"):
@@ -266,7 +268,11 @@ def write_file(root: Path, rel: str, data: bytes, parts: list[str] | None = None
     scanned = rel.endswith((".html", ".xml")) or (rel.endswith(".json") and rel != f"{API_PREFIX}index.json")
     assets = extract_assets(text) if scanned else []
     links, problems = examine(rel, text, parts)
-    return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets, twins, links, problems)
+    doc = ""
+    if rel.endswith(".html"):
+        record = extract_record("/" + rel.removesuffix("index.html"), text)
+        doc = store_record(record) if record else ""
+    return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets, twins, links, problems, doc)
 
 
 _worker: Renderer | None = None  # one per process and build; forked workers inherit the parent's state

@@ -1,62 +1,442 @@
-"""The site's search index: Pagefind's extended build (it segments Chinese) over the release's HTML.
+"""The public site's search index: static files in the release, read by the search page's script.
 
-The index is a folder of static files (release/pagefind/) that the search page's script reads, so
-search works on any static host and offline. Only elements marked data-pagefind-body are indexed.
+Every page marks its own text for search (``data-search-body``, minus ``data-search-ignore``: the teasers
+it repeats from other pages). The build extracts a record per page (URL, title, kind, section, text) in
+the render worker, keeps it in ``site/search-records/`` by its digest, and indexes it with the project's
+one analyzer (cms/core/analyzer.py): overlapping pairs of Chinese characters, Latin words, and triples as
+phrase keys. The browser runs the same analyzer on the query (static/js/analyzer.js) and fetches only the
+parts of the index that hold the query's terms.
+
+Layout (``release/searchindex/``; every file but index.json is named by its content's digest):
+
+- ``index.json`` the entry: segments, each with its chunk list (the first term of each chunk, sorted by
+  UTF-16 code units, the browser's order), its document tables and its deleted documents;
+- ``c-<digest>.bin`` a chunk of terms, each with its postings (see encode_chunk);
+- ``d-<digest>.json`` a table of up to TABLE_SIZE documents: [url, title, kind, section].
+
+Two segments, like the segments of Lucene: the **base** holds the site as it was at the last full index;
+the **delta** holds the pages published or changed since, and the base's copies of them are listed as
+deleted. A publish rebuilds only the delta (its size is bounded, not the site's); when the delta grows past
+DELTA_LIMIT the worker folds it into a new base in a release of its own, after the publish is live.
 """
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
+import hashlib
+import json
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
-INDEX_DIR = "pagefind"
+from django.conf import settings
 
+from cms.core import analyzer
 
-def _die_with_build():
-    """Pagefind is killed when the build that started it is (Linux: PR_SET_PDEATHSIG)."""
-    import ctypes
-    import signal
-
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+INDEX_DIR = "searchindex"
+ENTRY = "index.json"
+FORMAT = 1
+TABLE_SIZE = 64  # documents per table file: a page of results needs a few small tables
+CHUNK_BYTES = 24_000  # target size of a chunk before compression
+DELTA_LIMIT = 300  # documents in the delta before the worker folds it into a new base
+LEVEL_TF = 1  # posting level bits: the term occurs three times or more …
+LEVEL_TITLE = 2  # … the term is in the title
+KIND_ORDER = {"手册": 0, "模式": 1, "培训": 2, "故事": 3}
 
 
 class SearchIndexError(Exception):
     pass
 
 
-def build_search_index(out: Path):
-    """Index every page of the release (Pagefind has no incremental mode; 2,000 pages take a few seconds)."""
-    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "pagefind",
-            "--site",
-            str(out),
-            "--output-subdir",
-            INDEX_DIR,
-            "--force-language",
-            "zh",
-            "--silent",
+# ---------------------------------------------------------------------------------------------- records
+
+
+BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div", "dl", "dt",
+    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul",
+}  # fmt: skip
+SKIP_TAGS = {"script", "style", "template", "noscript", "svg", "button", "select", "textarea"}
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_LINES = re.compile(r"\s*\n\s*")
+
+
+class _Extractor(HTMLParser):
+    """The text of a page's search regions, its title and labels (see the module's docstring)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool, bool, bool]] = []  # (tag, in body, ignored, title)
+        self.body: list[str] = []
+        self.title: list[str] = []
+        self.kind = self.section = ""
+        self.found = False
+
+    def handle_starttag(self, tag, attrs):
+        in_body, ignored, in_title = self.stack[-1][1:] if self.stack else (False, False, False)
+        names = dict(attrs)
+        if "data-search-body" in names:
+            in_body = self.found = True
+            self.kind = self.kind or names.get("data-search-kind") or ""
+            self.section = self.section or names.get("data-search-section") or ""
+        if "data-search-ignore" in names or tag in SKIP_TAGS:
+            ignored = True
+        if "data-search-title" in names and in_body:
+            in_title = True
+        if tag in BLOCK_TAGS and in_body and not ignored:
+            self.body.append("\n")
+        if tag not in VOID_TAGS:
+            self.stack.append((tag, in_body, ignored, in_title))
+        elif tag == "img" and in_body and not ignored and names.get("alt"):
+            self.body.append(f" {names['alt']} ")
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+        if tag in BLOCK_TAGS and self.stack and self.stack[-1][1]:
+            self.body.append("\n")
+
+    def handle_data(self, data):
+        if not self.stack:
+            return
+        _tag, in_body, ignored, in_title = self.stack[-1]
+        if in_body and not ignored:
+            self.body.append(data)
+            if in_title:
+                self.title.append(data)
+
+
+def clean(text: str) -> str:
+    return _LINES.sub("\n", _SPACES.sub(" ", text)).strip()
+
+
+def extract_record(url: str, html: str) -> dict | None:
+    """The page's search record, or None for a page without a search region."""
+    parser = _Extractor()
+    parser.feed(html)
+    parser.close()
+    if not parser.found:
+        return None
+    text = clean("".join(parser.body))
+    title = clean("".join(parser.title)).replace("\n", " ")
+    if not text:
+        return None
+    return {"url": url, "title": title, "kind": parser.kind, "section": parser.section, "text": text}
+
+
+def records_dir() -> Path:
+    return Path(settings.SITE_DIR) / "search-records"
+
+
+def record_digest(record: dict) -> str:
+    data = json.dumps(record, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(data).hexdigest()[:24]
+
+
+def store_record(record: dict) -> str:
+    """Keep a record by its digest (content-addressed: written once, never changed); return the digest."""
+    key = record_digest(record)
+    path = records_dir() / key[:2] / f"{key}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{key}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        os.replace(tmp, path)
+    return key
+
+
+def load_record(key: str, release: Path | None = None, file: str | None = None) -> dict:
+    path = records_dir() / key[:2] / f"{key}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        # The store was cleaned or lost: the release still has the page, and the record is made again.
+        if release is not None and file is not None and (release / file).exists():
+            record = extract_record("/" + file.removesuffix("index.html"), (release / file).read_text())
+            if record and record_digest(record) == key:
+                store_record(record)
+                return record
+        raise SearchIndexError(f"搜索记录丢失：{key}（{file}）") from None
+
+
+# ---------------------------------------------------------------------------------------------- format
+
+
+def varint(value: int, out: bytearray):
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def encode_term(key: str, postings: list[tuple[int, int]]) -> bytes:
+    """One term: its key (UTF-8, length first), the number of postings, then each posting as
+    (doc id − previous doc id) << 2 | level, where level's bits are LEVEL_TF and LEVEL_TITLE."""
+    out = bytearray()
+    raw = key.encode()
+    varint(len(raw), out)
+    out += raw
+    varint(len(postings), out)
+    previous = 0
+    for doc, level in postings:
+        varint(((doc - previous) << 2) | level, out)
+        previous = doc
+    return bytes(out)
+
+
+def utf16_key(term: str) -> bytes:
+    """Sort terms as the browser compares strings (UTF-16 code units), not by code point."""
+    return term.encode("utf-16-be")
+
+
+def digest_name(prefix: str, data: bytes, suffix: str) -> str:
+    return f"{prefix}-{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+
+
+@dataclass
+class Segment:
+    docs: list[str]  # record digests, by document id
+    dead: set[int] = field(default_factory=set)
+    files: list[str] = field(default_factory=list)  # the segment's chunk and table files
+    entry: dict = field(default_factory=dict)  # its part of index.json
+
+    def state(self) -> dict:
+        return {"docs": self.docs, "dead": sorted(self.dead), "files": self.files, "entry": self.entry}
+
+    @classmethod
+    def from_state(cls, state: dict) -> Segment:
+        return cls(list(state["docs"]), set(state["dead"]), list(state["files"]), dict(state["entry"]))
+
+
+def build_segment(keys: list[str], records: dict[str, dict], write) -> Segment:
+    """Index records (in the order of keys) into chunk and table files, written by write(name, data)."""
+    postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for doc, key in enumerate(keys):
+        record = records[key]
+        title_terms = analyzer.terms(record["title"])
+        title_keys = analyzer.phrase_keys(record["title"])
+        counts = analyzer.terms(record["title"] + "\n" + record["text"])
+        for term, count in counts.items():
+            level = (LEVEL_TF if count >= 3 else 0) | (LEVEL_TITLE if term in title_terms else 0)
+            postings[term].append((doc, level))
+        for phrase in analyzer.phrase_keys(record["title"] + "\n" + record["text"]):
+            postings[phrase].append((doc, LEVEL_TITLE if phrase in title_keys else 0))
+    files, chunks = [], []
+    current: list[bytes] = []
+    first = ""
+    size = 0
+
+    def flush():
+        nonlocal current, size
+        if not current:
+            return
+        body = bytearray()
+        varint(len(current), body)
+        body += b"".join(current)
+        name = digest_name("c", bytes(body), ".bin")
+        write(name, bytes(body))
+        files.append(name)
+        chunks.append([first, name])
+        current, size = [], 0
+
+    for term in sorted(postings, key=utf16_key):
+        encoded = encode_term(term, postings[term])
+        if current and size + len(encoded) > CHUNK_BYTES:
+            flush()
+        if not current:
+            first = term
+        current.append(encoded)
+        size += len(encoded)
+    flush()
+    tables = []
+    for start in range(0, len(keys), TABLE_SIZE):
+        rows = [
+            [records[k]["url"], records[k]["title"], records[k]["kind"], records[k]["section"]]
+            for k in keys[start : start + TABLE_SIZE]
+        ]
+        data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+        name = digest_name("d", data, ".json")
+        write(name, data)
+        files.append(name)
+        tables.append(name)
+    return Segment(list(keys), set(), files, {"n": len(keys), "chunks": chunks, "tables": tables})
+
+
+def doc_order(record: dict) -> tuple:
+    return (KIND_ORDER.get(record["kind"], 9), record["url"])
+
+
+# ---------------------------------------------------------------------------------------------- update
+
+
+@dataclass
+class UpdateResult:
+    state: dict
+    compacted: bool
+    indexed: int  # documents indexed by this update
+    needs_compaction: bool
+
+
+def update_index(out: Path, docs: dict[str, str], previous: dict | None, put, *, compact: bool) -> UpdateResult:
+    """Bring out/searchindex/ up to date with docs ({release file: record digest}).
+
+    previous is the search state kept in the previous release's manifest. With compact (or without a
+    previous state) every document goes into a new base; otherwise the base stays and only the delta is
+    rebuilt. put(path, data) writes a file and its compressed twins as new inodes (a release shares unchanged
+    files with the live one by hard link); index.json is written last; files no segment uses are removed.
+    """
+    folder = out / INDEX_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    written: set[str] = set()
+
+    def write(name: str, data: bytes):
+        if name not in written and not (folder / name).exists():
+            put(folder / name, data)
+        written.add(name)
+
+    files_of = {key: rel for rel, key in docs.items()}
+    wanted = set(docs.values())
+    cache: dict[str, dict] = {}
+
+    def records(keys) -> dict[str, dict]:
+        for key in keys:
+            if key not in cache:
+                cache[key] = load_record(key, out, files_of.get(key))
+        return cache
+
+    base = Segment.from_state(previous["base"]) if previous and not compact and "base" in previous else None
+    if base is not None and previous.get("format") != FORMAT:
+        base = None
+    if base is None:
+        keys = sorted(wanted, key=lambda k: doc_order(records([k])[k]))
+        base = build_segment(keys, records(keys), write)
+        delta = build_segment([], {}, write)
+        indexed, compacted = len(keys), True
+    else:
+        held = set(base.docs)
+        base.dead = {i for i, key in enumerate(base.docs) if key not in wanted}
+        fresh = sorted(wanted - held, key=lambda k: doc_order(records([k])[k]))
+        delta = build_segment(fresh, records(fresh), write)
+        indexed, compacted = len(fresh), False
+    entry = {
+        "v": FORMAT,
+        "segments": [
+            {**base.entry, "dead": sorted(base.dead)},
+            {**delta.entry, "dead": []},
         ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        preexec_fn=_die_with_build,  # noqa: PLW1509 - a killed build must not leave Pagefind writing on
-    )
-    if result.returncode != 0 or not (out / INDEX_DIR / "pagefind.js").exists():
-        raise SearchIndexError(f"搜索索引生成失败：{(result.stderr or result.stdout).strip()[:500]}")
-    # The UI bundles Pagefind ships are not used: our search page has its own small script.
-    for name in (
-        "pagefind-ui.js",
-        "pagefind-ui.css",
-        "pagefind-modular-ui.js",
-        "pagefind-modular-ui.css",
-        "pagefind-component-ui.js",
-        "pagefind-component-ui.css",
-        "pagefind-highlight.js",
-    ):
-        (out / INDEX_DIR / name).unlink(missing_ok=True)
+        "table": TABLE_SIZE,
+    }
+    keep = {ENTRY, *base.files, *delta.files}
+    data = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
+    for name in list(keep - {ENTRY}):
+        if not (folder / name).exists():
+            raise SearchIndexError(f"搜索索引缺少文件 {name}")
+    put(folder / ENTRY, data)
+    for path in folder.iterdir():
+        name = path.name
+        for suffix in (".gz", ".br"):
+            name = name.removesuffix(suffix)
+        if name not in keep:
+            path.unlink(missing_ok=True)
+    state = {"format": FORMAT, "base": base.state(), "delta_docs": len(delta.docs)}
+    needs = len(delta.docs) + len(base.dead) > DELTA_LIMIT
+    return UpdateResult(state, compacted, indexed, needs)
+
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def decode_chunk(data: bytes) -> dict[str, list[tuple[int, int]]]:
+    pos = 0
+
+    def read() -> int:
+        nonlocal pos
+        value, shift = 0, 0
+        while True:
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    terms = {}
+    for _ in range(read()):
+        length = read()
+        key = data[pos : pos + length].decode()
+        pos += length
+        doc, postings = 0, []
+        for _ in range(read()):
+            value = read()
+            doc += value >> 2
+            postings.append((doc, value & 3))
+        terms[key] = postings
+    return terms
+
+
+class IndexReader:
+    """Reads a release's search index as the browser does (static/js/search.js), for tests and benchmarks:
+    which pages a query finds (all of them, unranked)."""
+
+    def __init__(self, release: Path):
+        self.folder = release / INDEX_DIR
+        self.entry = json.loads((self.folder / ENTRY).read_text())
+        self._chunks: dict[str, dict] = {}
+        self._tables: dict[str, list] = {}
+
+    def chunk(self, name: str) -> dict:
+        if name not in self._chunks:
+            self._chunks[name] = decode_chunk((self.folder / name).read_bytes())
+        return self._chunks[name]
+
+    def chunks_for(self, segment: dict, low: str, high: str) -> list[dict]:
+        firsts = [utf16_key(first) for first, _name in segment["chunks"]]
+        out = []
+        for i, (_first, name) in enumerate(segment["chunks"]):
+            nxt = firsts[i + 1] if i + 1 < len(firsts) else None
+            if firsts[i] <= utf16_key(high) and (nxt is None or nxt > utf16_key(low)):
+                out.append(self.chunk(name))
+        return out
+
+    def docs(self, segment: dict, key: str, prefix: bool = False) -> set[int]:
+        found: set[int] = set()
+        for chunk in self.chunks_for(segment, key, key + "\uffff" if prefix else key):
+            for term, postings in chunk.items():
+                if term == key if not prefix else analyzer.prefix_matches(key, term):
+                    found.update(doc for doc, _level in postings)
+        return found
+
+    def url(self, segment: dict, doc: int) -> str:
+        name = segment["tables"][doc // self.entry["table"]]
+        if name not in self._tables:
+            self._tables[name] = json.loads((self.folder / name).read_text())
+        return self._tables[name][doc % self.entry["table"]][0]
+
+    def find(self, query: str) -> set[str]:
+        plan = analyzer.parse_query(query)
+        if plan.empty:
+            return set()
+        urls: set[str] = set()
+        for segment in self.entry["segments"]:
+            if not segment["n"]:
+                continue
+            sets = [self.docs(segment, t) for t in plan.required]
+            sets += [self.docs(segment, p, prefix=True) for p in plan.prefixes]
+            for doc in set.intersection(*sets) - set(segment["dead"]):
+                urls.add(self.url(segment, doc))
+        return urls
+
+    def urls(self) -> set[str]:
+        """Every page the index holds."""
+        return {
+            self.url(segment, doc)
+            for segment in self.entry["segments"]
+            for doc in range(segment["n"])
+            if doc not in set(segment["dead"])
+        }

@@ -8,6 +8,8 @@ class StaticStorage(ManifestStaticFilesStorage):
     """
 
     manifest_strict = False
+    # `import … from "./analyzer.js"` in a module names the hashed file too.
+    support_js_module_import_aggregation = True
 
     def url(self, name, force=False):
         clean = name.split("?")[0].split("#")[0]

@@ -16,10 +16,7 @@ class ReleaseHandler(SimpleHTTPRequestHandler):
         **SimpleHTTPRequestHandler.extensions_map,
         ".js": "text/javascript",
         ".webmanifest": "application/manifest+json",
-        ".pagefind": "application/octet-stream",
-        ".pf_meta": "application/octet-stream",
-        ".pf_index": "application/octet-stream",
-        ".pf_fragment": "application/octet-stream",
+        ".bin": "application/octet-stream",
     }
 
     def translate_path(self, path):
