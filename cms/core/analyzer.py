@@ -63,23 +63,27 @@ def triples(run: str) -> list[str]:
 
 def terms(text: str) -> Counter:
     """The index terms of a text, with how often each occurs."""
-    counts: Counter = Counter()
-    for run, han in runs(text):
-        if not han or len(run) == 1:
-            counts[run] += 1
-        else:
-            counts.update(pairs(run))
-            counts[run[-1]] += 1
-    return counts
+    return analyze(text)[0]
 
 
 def phrase_keys(text: str) -> set[str]:
     """The triples of every Han run of three or more characters (marked apart from terms)."""
+    return analyze(text)[1]
+
+
+def analyze(text: str) -> tuple[Counter, set[str]]:
+    """A text's terms (with counts) and phrase keys, in one pass."""
+    counts: Counter = Counter()
     keys: set[str] = set()
     for run, han in runs(text):
-        if han and len(run) >= 3:
-            keys.update(PHRASE_MARK + t for t in triples(run))
-    return keys
+        if not han or len(run) == 1:
+            counts[run] += 1
+            continue
+        counts.update([run[i : i + 2] for i in range(len(run) - 1)])
+        counts[run[-1]] += 1
+        if len(run) >= 3:
+            keys.update([PHRASE_MARK + run[i : i + 3] for i in range(len(run) - 2)])
+    return counts, keys
 
 
 @dataclass

@@ -218,13 +218,12 @@ def build_segment(keys: list[str], records: dict[str, dict], write) -> Segment:
     postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for doc, key in enumerate(keys):
         record = records[key]
-        title_terms = analyzer.terms(record["title"])
-        title_keys = analyzer.phrase_keys(record["title"])
-        counts = analyzer.terms(record["title"] + "\n" + record["text"])
+        title_terms, title_keys = analyzer.analyze(record["title"])
+        counts, phrases = analyzer.analyze(record["title"] + "\n" + record["text"])
         for term, count in counts.items():
             level = (LEVEL_TF if count >= 3 else 0) | (LEVEL_TITLE if term in title_terms else 0)
             postings[term].append((doc, level))
-        for phrase in analyzer.phrase_keys(record["title"] + "\n" + record["text"]):
+        for phrase in phrases:
             postings[phrase].append((doc, LEVEL_TITLE if phrase in title_keys else 0))
     files, chunks = [], []
     current: list[bytes] = []
