@@ -111,6 +111,15 @@ class Faults:
         page = self.site / "current" / self.story.url.strip("/") / "index.html"
         return page.exists() and title in page.read_text()
 
+    def search_finds(self, title: str) -> bool:
+        """The live search index is whole (every file its entry names is there) and finds the edit."""
+        from cms.publishing.search import IndexReader
+
+        try:
+            return self.story.url in IndexReader((self.site / "current").resolve()).find(title)
+        except (OSError, ValueError, KeyError, IndexError):
+            return False
+
     def build_cmd(self, full=False, env=None) -> subprocess.Popen:
         args = [PY, "manage.py", "build_site"] + (["--full"] if full else [])
         return subprocess.Popen(  # noqa: S603
@@ -129,6 +138,8 @@ class Faults:
         proc = self.build_cmd()
         out, err = proc.communicate(timeout=600)
         ok = proc.returncode == 0 and self.live_shows(title)
+        if ok and not self.search_finds(title):
+            return False, time.monotonic() - t0, "搜索索引找不到这次修改"
         return ok, time.monotonic() - t0, (err or out).strip().splitlines()[-1][:120] if not ok else ""
 
     def stray_folders(self) -> list[str]:
