@@ -42,3 +42,23 @@ def test_a_chinese_word_finds_the_story_that_contains_it(site_url, word):
         browser.close()
     assert "写字楼里的骑士驿站" in titles
     assert "小年夜的饺子" not in titles
+
+
+def test_once_loaded_the_search_keeps_working_offline(site_url):
+    """A courier searches, loses the network in a lift, and searches again: what was fetched is kept."""
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(viewport={"width": 360, "height": 740})
+        page = context.new_page()
+        page.goto(f"{site_url}/search/?q=骑士驿站")
+        page.wait_for_function("() => /找到/.test(document.querySelector('[data-search-status]').textContent)")
+        context.set_offline(True)
+        page.locator("#search-q").fill("应急药品")
+        page.wait_for_function(
+            "() => /找到|没有|无法/.test(document.querySelector('[data-search-status]').textContent)"
+            " && location.search.includes('%E5%BA%94')"
+        )
+        status = page.locator("[data-search-status]").inner_text()
+        titles = page.locator(".search-result__title").all_inner_texts()
+        browser.close()
+    assert status == "找到 1 个结果" and titles == ["写字楼里的骑士驿站"]
