@@ -416,6 +416,35 @@ def test_a_compaction_killed_halfway_is_done_by_the_next_build(stories, site_dir
     assert build_site().skipped, "and then nothing more to do"
 
 
+def test_search_records_no_kept_release_uses_are_removed_when_the_index_is_folded(
+    stories, site_dir, monkeypatch, settings
+):
+    from cms.publishing import search
+
+    settings.SITE_RELEASES_KEEP = 1
+    build_site(full=True)
+    story = stories["stories"][0]
+    for n in range(3):
+        story.title = f"改了第{n}次的标题"
+        story.save_revision().publish()
+        build_site()
+    records = {p.stem for p in (site_dir / "search-records").rglob("*.json")}
+    assert len(records) >= len(search_docs_of_live()) + 3, "old versions are kept until the index is folded"
+    monkeypatch.setattr(search, "DELTA_LIMIT", 0)
+    story.title = "最后的标题"
+    story.save_revision().publish()
+    build_site()
+    records = {p.stem for p in (site_dir / "search-records").rglob("*.json")}
+    assert records == set(search_docs_of_live().values())
+    assert IndexReader(current_release_dir()).find("最后的标题") == {f"/stories/{story.slug}/"}
+
+
+def search_docs_of_live() -> dict:
+    from cms.publishing.builder import load_manifest, search_docs
+
+    return search_docs(load_manifest(current_release_dir().name)["files"])
+
+
 def test_a_full_disk_after_the_swap_leaves_the_release_live(stories, site_dir, monkeypatch):
     from cms.publishing import builder
 

@@ -34,7 +34,7 @@ from wagtail.models import Page
 from .models import BuildRequest, PageState, Release
 from .render import PARALLEL_THRESHOLD, Rendered, render_routes
 from .routes import Route, collect_routes, site_root, tree_digest
-from .search import update_index
+from .search import prune_records, update_index
 from .verify import verify_release
 
 logger = logging.getLogger(__name__)
@@ -277,6 +277,7 @@ class Builder:
                 out, search_docs(manifest_files), previous.get("search"), put_file, compact=self.full or not previous
             )
             self.search_state = search.state
+            self.compacted = search.compacted
             self.lap("search")
             self.finish(release, out, manifest_files, routes, revisions, glob, len(todo), started)
         except BaseException as exc:
@@ -469,6 +470,7 @@ class Builder:
             subprocess.run(["cp", "-al", str(live), str(out)], check=True)  # noqa: S603,S607
             self.progress("search", 0, 1)
             manifest["search"] = update_index(out, search_docs(files), None, put_file, compact=True).state
+            self.compacted = True
             if current_release_dir() != live:
                 raise BuildFailed("搜索索引完成前线上版本已被替换，本次索引作废")
             swap(out)
@@ -534,6 +536,13 @@ class Builder:
                 (self.root / "manifests" / f"{release.name}.json").unlink(missing_ok=True)
                 release.status = Release.STATUS_PRUNED
                 release.save(update_fields=["status"])
+        if getattr(self, "compacted", False):
+            # Search records no kept release uses (pages edited or removed since): a compaction reads them all
+            # anyway, and it is rare.
+            kept = set()
+            for path in (self.root / "manifests").glob("*.json"):
+                kept.update(search_docs(load_manifest(path.stem).get("files", {})).values())
+            prune_records(kept)
 
 
 SPARE_PREFIX = ".spare-"

@@ -150,6 +150,17 @@ def store_record(record: dict) -> str:
     return key
 
 
+def prune_records(keep: set[str]):
+    """Remove the records whose digest is not in keep."""
+    folder = records_dir()
+    if not folder.is_dir():
+        return
+    for sub in folder.iterdir():
+        for path in sub.glob("*.json"):
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
+
+
 def load_record(key: str, release: Path | None = None, file: str | None = None) -> dict:
     path = records_dir() / key[:2] / f"{key}.json"
     try:
