@@ -26,6 +26,7 @@ from wagtail.search import index
 from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage
+from cms.core.publishing_protocol import Versions
 
 from .blocks import QuestionBlock
 
@@ -33,8 +34,23 @@ from .blocks import QuestionBlock
 CORE_ASSETS = ("css/site.css", "js/training.js", "img/favicon.svg")
 
 
+# The web app's icons (drawn by tools/make_icons.py): (file, size, purpose). The SVG stays for browsers that take it.
+ICONS = (
+    ("img/icon-192.png", "192x192", "any"),
+    ("img/icon-512.png", "512x512", "any"),
+    ("img/icon-maskable-512.png", "512x512", "maskable"),
+)
+
+
 def core_asset_urls() -> list[str]:
     return [static(name) for name in CORE_ASSETS]
+
+
+def manifest_icons() -> list[dict]:
+    icons = [
+        {"src": static(name), "sizes": sizes, "type": "image/png", "purpose": purpose} for name, sizes, purpose in ICONS
+    ]
+    return [*icons, {"src": static("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}]
 
 
 class TrainingIndexPage(RoutablePageMixin, BasePage):
@@ -98,14 +114,14 @@ class TrainingIndexPage(RoutablePageMixin, BasePage):
             "display": "standalone",
             "background_color": "#f5f6f8",
             "theme_color": "#0b4f8a",
-            "icons": [{"src": static("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+            "icons": manifest_icons(),
         }
         return HttpResponse(
             json.dumps(manifest, ensure_ascii=False, indent=1), content_type="application/manifest+json"
         )
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         courses = [(c.pk, c.title, c.slug, versions.get(c.pk)) for c in self.courses()]
         lessons = list(
             LessonPage.objects.live().public().descendant_of(self).order_by("path").values_list("pk", "path")
@@ -113,7 +129,7 @@ class TrainingIndexPage(RoutablePageMixin, BasePage):
         return {
             "": [courses, [pk for pk, _p in lessons]],
             "sw.js": [core_asset_urls(), self.url],
-            "manifest.webmanifest": [self.title, self.url],
+            "manifest.webmanifest": [self.title, self.url, manifest_icons()],
         }
 
 
@@ -157,7 +173,7 @@ class CoursePage(BasePage):
         )
         return context
 
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         lessons = [(p.pk, p.title, p.slug, p.duration) for p in self.lessons()]
         parent = self.get_parent()
         return {"": [lessons, parent.title, parent.url_path]}
@@ -245,7 +261,7 @@ class LessonPage(BasePage):
         )
         return context
 
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         course = self.get_parent()
         nav = list(
             LessonPage.objects.child_of(course).live().public().order_by("path").values_list("pk", "title", "slug")
