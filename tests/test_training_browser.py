@@ -47,9 +47,52 @@ def test_a_saved_course_opens_offline_lesson_by_lesson(site_url):
         # The quiz works offline as well.
         page.locator("fieldset.question").nth(0).get_by_label("120").check()
         assert "答对了" in page.locator(".question__result").nth(0).inner_text()
-        # A training page that was never saved says so, in Chinese, instead of the browser's error.
+        # A training page that was never saved says so, in Chinese, instead of the browser's error: in the site's
+        # colours (its stylesheet came from the cache), with the saved course one tap away.
         response = page.goto(f"{site_url}/training/not-saved/")
         assert response.status == 503 and "没有网络" in page.locator("h1").inner_text()
+        header = page.locator(".site-header").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert header == "rgb(11, 79, 138)", header
+        assert page.get_by_role("link", name="看全部课程").get_attribute("href") == "/training/"
+        page.get_by_role("link", name="急救常识").click()
+        page.wait_for_url(f"{site_url}/training/jijiu/")
+        assert page.locator("h1").inner_text() == "急救常识"
+        browser.close()
+
+
+def test_an_unsaved_lesson_offline_links_to_the_course_list(site_url):
+    """Nothing saved yet: the page says so and links to the course list, which the service worker keeps."""
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.goto(site_url + "/training/")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now under the worker's control
+        context.set_offline(True)
+        page.goto(f"{site_url}/training/jijiu/lesson-2/")
+        assert "没有网络" in page.locator("h1").inner_text()
+        assert "还没有保存课程" in page.locator("main").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.get_by_role("link", name="看全部课程").click()
+        page.wait_for_url(f"{site_url}/training/")
+        assert "急救常识" in page.locator(".courses").inner_text()
+        browser.close()
+
+
+def test_the_course_page_starts_the_first_lesson_and_offers_saving_second(site_url):
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport=PHONE)
+        page.goto(site_url + "/training/jijiu/")
+        start = page.get_by_role("link", name="开始学习")
+        save = page.get_by_role("button", name="保存这门课，没网也能看")
+        assert start.get_attribute("href") == "/training/jijiu/lesson-1/"
+        assert start.bounding_box()["y"] < save.bounding_box()["y"], "the main button comes first"
+        colours = [e.evaluate("e => getComputedStyle(e).backgroundColor") for e in (start, save)]
+        assert colours == ["rgb(11, 79, 138)", "rgb(255, 255, 255)"], "filled main button, outlined second"
+        start.click()
+        page.wait_for_url(site_url + "/training/jijiu/lesson-1/")
         browser.close()
 
 
@@ -60,7 +103,8 @@ def test_the_quiz_scores_right_and_wrong_answers_and_explains(site_url):
         page.goto(site_url + "/training/jijiu/lesson-1/")
         first, second = page.locator("fieldset.question").nth(0), page.locator("fieldset.question").nth(1)
         first.get_by_label("119").check()
-        assert "不对" in first.locator(".question__result").inner_text()
+        # A wrong answer says what is right, not just "think again".
+        assert first.locator(".question__result").inner_text() == "✗ 不对。正确答案是：120"
         assert first.locator("details").get_attribute("open") is not None
         assert "医疗急救打120。" in first.locator("details").inner_text()
         assert "已答 1 / 2 题" in page.locator(".quiz__score").inner_text()

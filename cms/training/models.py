@@ -25,7 +25,7 @@ from wagtail.search import index
 
 from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage
+from cms.core.models import BasePage, SiteSettings
 from cms.core.publishing_protocol import Versions
 
 from .blocks import QuestionBlock
@@ -96,8 +96,19 @@ class TrainingIndexPage(RoutablePageMixin, BasePage):
     def service_worker_route(self, request):
         assets = core_asset_urls()
         version = hashlib.sha1(json.dumps([assets, self.url]).encode(), usedforsecurity=False).hexdigest()[:12]
+        offline_page = render_to_string(
+            "training/offline.html",
+            {"scope": self.url, "program_name": SiteSettings.load().program_name, "training_title": self.title},
+        )
         script = render_to_string(
-            "training/sw.js", {"version": version, "core": json.dumps([self.url, *assets]), "scope": self.url}
+            "training/sw.js",
+            {
+                "version": version,
+                "core": json.dumps([self.url, *assets]),
+                "scope": self.url,
+                "scope_json": json.dumps(self.url),
+                "offline_page": json.dumps(offline_page, ensure_ascii=False),
+            },
         )
         response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
         response["Service-Worker-Allowed"] = self.url
@@ -128,7 +139,7 @@ class TrainingIndexPage(RoutablePageMixin, BasePage):
         )
         return {
             "": [courses, [pk for pk, _p in lessons]],
-            "sw.js": [core_asset_urls(), self.url],
+            "sw.js": [core_asset_urls(), self.url, self.title],
             "manifest.webmanifest": [self.title, self.url, manifest_icons()],
         }
 

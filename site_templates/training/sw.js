@@ -15,6 +15,44 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// The page for a training page that was never saved: the site's look (its stylesheet is a core file), the
+// courses this phone has saved, and the way to the course list (a core file too).
+var SCOPE = {{ scope_json|safe }};
+var OFFLINE_PAGE = {{ offline_page|safe }};
+
+// A saved course's cache holds its course page (the shortest page address in the scope), its lessons and their files.
+function savedCourses() {
+  return caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf("xiaoge-course-") === 0; }).map(function (key) {
+      return caches.open(key).then(function (cache) { return cache.keys(); }).then(function (requests) {
+        var pages = requests.map(function (r) { return new URL(r.url); }).filter(function (u) {
+          var page = u.pathname.slice(-1) === "/";  // pages, not the manifest
+          return page && u.origin === self.location.origin && u.pathname.indexOf(SCOPE) === 0 && u.pathname !== SCOPE;
+        });
+        if (!pages.length) { return null; }
+        pages.sort(function (a, b) { return a.pathname.split("/").length - b.pathname.split("/").length; });
+        return caches.open(key).then(function (cache) { return cache.match(pages[0].href); }).then(function (response) {
+          return response ? response.text() : "";
+        }).then(function (html) {
+          var title = /<h1[^>]*>([^<]+)<\/h1>/.exec(html);  // the course page's title, as its HTML escapes it
+          return { url: pages[0].pathname, title: title ? title[1] : pages[0].pathname };
+        });
+      });
+    }));
+  }).then(function (courses) { return courses.filter(Boolean); });
+}
+
+function offlinePage() {
+  return savedCourses().catch(function () { return []; }).then(function (courses) {
+    var list = courses.length
+      ? "<h2 class=\"section__title\">这台手机上保存的课程</h2><ul class=\"courses\">" + courses.map(function (c) {
+        return "<li class=\"course-item\"><a class=\"course-item__link\" href=\"" + c.url + "\"><span class=\"course-item__title\">" + c.title + "</span><span class=\"course-item__meta\">已保存，没网也能看</span></a></li>";
+      }).join("") + "</ul>"
+      : "<p>这台手机上还没有保存课程。</p>";
+    return new Response(OFFLINE_PAGE.replace("<!--saved-courses-->", list), { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  });
+}
+
 function fromCache(request) {
   return caches.match(request, { ignoreSearch: true });
 }
@@ -46,10 +84,10 @@ self.addEventListener("fetch", function (event) {
         if (!settled) { settled = true; resolve(response); }
       }).catch(function () {
         clearTimeout(timer);
-        fromCache(request).then(function (cached) {
+        fromCache(request).then(function (cached) { return cached || offlinePage(); }).then(function (response) {
           if (settled) { return; }
           settled = true;
-          resolve(cached || new Response("<!DOCTYPE html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>没有网络</title><body style=\"font:18px/1.6 sans-serif;padding:1rem\"><h1>没有网络</h1><p>这一页还没有保存到手机上。有网络时打开课程页，点“保存这门课”，以后没网也能看。</p></body></html>", { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } }));
+          resolve(response);
         });
       });
     }));

@@ -52,7 +52,8 @@
         fieldset.classList.toggle("question--right", right);
         fieldset.classList.toggle("question--wrong", !right);
         result.hidden = false;
-        result.textContent = right ? "✓ 答对了" : "✗ 不对，再想想";
+        // A wrong answer says which one is right (the explanation below says why).
+        result.textContent = right ? "✓ 答对了" : "✗ 不对。正确答案是：" + fieldset.getAttribute("data-answer-text");
         if (details) { details.open = true; }
         showScore();
       });
