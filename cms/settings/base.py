@@ -159,7 +159,9 @@ WAGTAIL_SITE_NAME = "小哥 · 快递小哥参与社区治理"
 WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.core.gate.publish_reviewed_revision"
 # Slugs are readable ASCII: pinyin of the title (cms.core.slugs), never Chinese characters in URLs.
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# The admin's search: Wagtail's database backend (SQLite FTS5 or PostgreSQL) with Chinese split into terms by
+# the project's analyzer, as the static site's search does (cms/core/search_backend.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "cms.core.search_backend"}}
 # Draftail, refusing a posted value that is not its JSON (raw HTML) with a field error instead of a 500.
 WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "cms.core.widgets.CheckedDraftailRichTextArea"}}
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
