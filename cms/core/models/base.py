@@ -120,6 +120,29 @@ class BasePage(ListingFieldsMixin, SocialFieldsMixin, Page):
     class Meta:
         abstract = True
 
+    # -- admin search ----------------------------------------------------------------------------
+    #: Text fields that are Wagtail's bookkeeping or the address, not words an editor wrote.
+    SEARCH_SKIPPED_FIELDS = frozenset({"path", "url_path", "draft_title", "slug", "locale", "translation_key"})
+
+    @classmethod
+    def get_search_fields(cls):
+        """The page type's ``search_fields``, and a SearchField for every other text the page type has of its
+        own (text fields, rich text, streams; not choices, nor Wagtail's bookkeeping): the admin's search
+        finds a page by any word in it (cms/core/search_backend.py), whatever page type declares."""
+        from wagtail.fields import StreamField
+        from wagtail.search import index
+
+        fields = super().get_search_fields()
+        listed = {f.field_name for f in fields if isinstance(f, index.SearchField)}
+        return fields + [
+            index.SearchField(f.name)
+            for f in cls._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField, StreamField))
+            and not f.choices
+            and f.name not in listed
+            and f.name not in cls.SEARCH_SKIPPED_FIELDS
+        ]
+
     def full_clean(self, *args, **kwargs):
         self.ensure_slug()
         super().full_clean(*args, **kwargs)

@@ -40,7 +40,12 @@ class Street(index.Indexed, models.Model):
         FieldPanel("key_figures"),
         FieldPanel("source"),
     ]
-    search_fields = [index.SearchField("name"), index.AutocompleteField("name"), index.SearchField("summary")]
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("district"),  # the admin's 街道 list searches name and district
+        index.SearchField("summary"),
+    ]
 
     class Meta:
         ordering = ["name"]
