@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from cms.content_io.importer import run_import
@@ -71,4 +72,8 @@ class Command(BaseCommand):
         summary = f"{prefix}{report.summary()}，用时 {time.monotonic() - started:.1f} 秒"
         if not report.ok:
             raise CommandError(f"{summary}。没有写入任何内容：请修正上面的问题后重新导入。")
+        if not options["dry_run"] and (report.created or report.updated):
+            # The admin's search index is otherwise updated by the task worker, one object at a time, when it
+            # runs (`make setup` runs none): after an import it is whole at once.
+            call_command("update_index", verbosity=0)
         self.stdout.write(self.style.SUCCESS(summary))
