@@ -213,3 +213,35 @@ def test_a_component_says_what_it_is_and_who_runs_it(client, tree):
     assert "陶然亭街道" in html and "运行中" in html and "2022年起" in html
     assert chapters[0].url in html and "怎样建立" in html
     assert "模式的中枢" in html
+
+
+def _text(html: str) -> str:
+    """What a reader sees of some HTML: its text, tags removed, spaces collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_the_changes_page_calls_a_chapters_first_publication_so(client, book):
+    """Three chapters published for the first time (their note: 首次发布, kind major): not revisions."""
+    url = book["playbook"].url + "changes/"
+    items = [_text(i) for i in re.findall(r'<li class="change">(.*?)</li>', client.get(url).content.decode(), re.S)]
+    assert len(items) == 3
+    for item in items:
+        assert "首次发布" in item and "重要修订" not in item, item
+        assert item.count("首次发布") == 1, "the note that only says 首次发布 is not repeated after the badge"
+    chapter = PlaybookChapterPage.objects.get(pk=book["chapters"][0].pk)
+    chapter.change_note, chapter.change_kind = "补充回龙观的案例", "major"
+    chapter.save_revision().publish()
+    newest = _text(re.search(r'<li class="change">(.*?)</li>', client.get(url).content.decode(), re.S).group(1))
+    assert "重要修订" in newest and "补充回龙观的案例" in newest and "首次发布" not in newest
+    # A new chapter added later, with a note of its own: 首次发布, and its note.
+    playbook = book["playbook"]
+    later = PlaybookChapterPage(
+        title="新增的一章", slug="chapter-new", summary="摘要。", purpose="目的。",
+        steps=[("step", {"title": "一步", "who": "街道", "time": "1天", "cost": "无", "needs": "无", "detail": ""})],
+        change_note="新增“合作商户”一章", change_kind="major",
+    )  # fmt: skip
+    playbook.add_child(instance=later)
+    later.save_revision().publish()
+    html = client.get(url).content.decode()
+    entry = next(_text(i) for i in re.findall(r'<li class="change">(.*?)</li>', html, re.S) if "新增的一章" in i)
+    assert "首次发布" in entry and "新增“合作商户”一章" in entry and "重要修订" not in entry

@@ -30,6 +30,7 @@ from .blocks import CaseBlock, PitfallBlock, StepBlock, TemplateBlock
 
 PDF_NAME = "xiaoge-playbook.pdf"
 CHANGE_KINDS = [("major", "重要修订（版本号加一）"), ("minor", "小修改")]
+PUBLISH_ACTIONS = ("wagtail.publish", "wagtail.publish.scheduled")  # what Wagtail logs for a publish
 
 
 class PlaybookChange(models.Model):
@@ -56,6 +57,46 @@ class PlaybookChange(models.Model):
 
     def __str__(self) -> str:
         return f"第 {self.edition} 版：{self.note}"
+
+    first_publication = False  # set by mark_first_publications()
+
+    @staticmethod
+    def mark_first_publications(changes: list[PlaybookChange]) -> list[PlaybookChange]:
+        """Mark the notes that came with their chapter's first publication: a new chapter, not a revision.
+
+        Wagtail logs every publish ("wagtail.publish") just after it sends the signal that records the
+        note, so a note is a first publication when its chapter has no publish logged before it. (The
+        page's `first_published_at` is no witness: publishing a revision saved from a stale copy of the
+        page sets it again.) Without any logged publish, the note's time is compared with it instead.
+        """
+        from django.db.models import Min
+        from wagtail.models import PageLogEntry
+
+        ids = {c.chapter_id for c in changes}
+        first_logged = dict(
+            PageLogEntry.objects.filter(page_id__in=ids, action__in=PUBLISH_ACTIONS)
+            .values("page_id")
+            .annotate(first=Min("timestamp"))
+            .values_list("page_id", "first")
+        )
+        for change in changes:
+            logged = first_logged.get(change.chapter_id)
+            if logged is not None:
+                change.first_publication = change.published_at < logged
+            else:
+                change.first_publication = change.published_at == change.chapter.first_published_at
+        return changes
+
+    @property
+    def label(self) -> str:
+        if self.first_publication:
+            return "首次发布"
+        return "重要修订" if self.kind == "major" else "小修改"
+
+    @property
+    def note_repeats_label(self) -> bool:
+        """A first publication whose note only says so ("首次发布"): the badge already says it."""
+        return self.first_publication and self.note.strip("。 ") in ("首次发布", "首次发布本章", "新增本章")
 
     @classmethod
     def record(cls, chapter: Page, revision, kind: str, note: str, when=None) -> PlaybookChange | None:
@@ -139,7 +180,7 @@ class PlaybookPage(RoutablePageMixin, BasePage):
     @path("changes/", name="changes")
     def changes_route(self, request):
         ctx = self.base_context(request)
-        changes = self.changes([c.pk for c in ctx["chapters"]])
+        changes = PlaybookChange.mark_first_publications(self.changes([c.pk for c in ctx["chapters"]]))
         editions: dict[int, list[PlaybookChange]] = {}
         for change in changes:  # newest first
             editions.setdefault(change.edition, []).append(change)
