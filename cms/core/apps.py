@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from wagtail.signals import pre_page_move
 
+        from cms.core import checks  # noqa: F401  (the public site's contact, in `check --deploy`)
         from cms.core.gate import before_move
 
         # Every move (the admin's, bulk move, code) sends this before anything changes.

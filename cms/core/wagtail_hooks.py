@@ -1,4 +1,8 @@
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.models import Page
 from wagtail.rich_text.pages import PageLinkHandler
 from wagtail.snippets.models import register_snippet
@@ -61,3 +65,35 @@ class PublicPageLinkHandler(PageLinkHandler):
 @hooks.register("register_rich_text_features", order=10)
 def public_page_links(features):
     features.register_link_type(PublicPageLinkHandler)  # after Wagtail's own "page" handler, replacing it
+
+
+class PublicContactPanel(Component):
+    """At the top of the dashboard while the public site gives readers no way to reach its operator."""
+
+    name = "public_contact"
+    order = 10
+
+    def render_html(self, parent_context=None):
+        from cms.core.checks import contact_missing
+
+        if not contact_missing():
+            return ""
+        return render_to_string(
+            "wagtailadmin/shared/help_block.html",
+            {
+                "status": "warning",
+                "children": format_html(
+                    "<strong>公开网站还没有联系方式。</strong>页脚的“联系我们”和隐私说明现在只能告诉读者"
+                    "“运营方还没有公布联系方式”，读者无法要求更正或删除关于自己的内容。"
+                    '请在<a href="{}">网站设置</a>的“主办单位与联系方式（公开）”里'
+                    "填写单位的办公地址、办公电话或联系邮箱；"
+                    "保存后，网站会自动重新发布。",
+                    reverse("wagtailsettings:edit", args=["core", "sitesettings"]),
+                ),
+            },
+        )
+
+
+@hooks.register("construct_homepage_panels")
+def warn_without_public_contact(request, panels):
+    panels.insert(0, PublicContactPanel())

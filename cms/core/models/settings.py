@@ -7,7 +7,8 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 class SiteSettings(BaseGenericSetting):
     """What every public page shows around its content: the program's name, who publishes the site and how
     to reach them. The operator fills in their real identity when they deploy; until then the footer
-    says nothing about who publishes the site (it does not speak for any street office)."""
+    names no publisher (the site does not speak for any street office) and its 联系我们 says plainly
+    that no contact has been given, and the admin's dashboard and `check --deploy` warn the operator."""
 
     program_name = models.CharField("项目名称", max_length=60, default="小哥")
     tagline = models.CharField(
@@ -65,6 +66,11 @@ class SiteSettings(BaseGenericSetting):
             if kind == "mobile":
                 message = f"这是手机号码（{masked}）：请填写单位的办公电话，不要公开个人手机。"
                 raise ValidationError({"office_phone": message})
+
+    @property
+    def has_contact(self) -> bool:
+        """A reader can reach the operator: an address, a telephone or an e-mail is filled in."""
+        return bool(self.office_address.strip() or self.office_phone.strip() or self.office_email.strip())
 
     @property
     def police_record_code(self) -> str:
