@@ -245,3 +245,23 @@ def test_the_changes_page_calls_a_chapters_first_publication_so(client, book):
     html = client.get(url).content.decode()
     entry = next(_text(i) for i in re.findall(r'<li class="change">(.*?)</li>', html, re.S) if "新增的一章" in i)
     assert "首次发布" in entry and "新增“合作商户”一章" in entry and "重要修订" not in entry
+
+
+def test_the_playbook_and_the_model_say_what_the_other_is_for_and_link_each_other(client, book):
+    model, components = make_model(book["home"], streets=[book["street"]])
+    station, chapter = components[1], book["chapters"][1]
+    station.playbook_chapter = chapter
+    station.save_revision().publish()
+    playbook = _text(client.get(book["playbook"].url).content.decode().split("</header>")[1])
+    assert f'<a href="{model.url}">' in client.get(book["playbook"].url).content.decode()
+    assert "这本手册讲每项做法怎样一步步建立" in playbook and "哪些街道在运行，请看 治理模式" in playbook
+    model_html = client.get(model.url).content.decode()
+    assert f'<a href="{book["playbook"].url}">政策手册</a>' in model_html
+    assert "治理模式讲各项做法是什么、怎样互相配合、哪些街道在运行" in _text(model_html)
+    # The component and its chapter: each links the other.
+    assert chapter.url in client.get(station.url).content.decode()
+    chapter_html = client.get(chapter.url).content.decode()
+    assert f'<a href="{station.url}">《骑士驿站》</a>' in chapter_html
+    assert "它在治理模式中对应的组件是 《骑士驿站》" in _text(chapter_html)
+    # A chapter no component points to says nothing about the model.
+    assert "对应的组件" not in client.get(book["chapters"][0].url).content.decode()

@@ -134,7 +134,7 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
 
     @path("")
     def index_route(self, request):
-        return self.render(request, context_overrides=self.model_context())
+        return self.render(request, context_overrides={**self.model_context(), "playbook_page": playbook_page()})
 
     @path("adoption/", name="adoption")
     def adoption_route(self, request):
@@ -166,7 +166,8 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
             )
         )
         base = [listed, street_rows, self.title, self.intro]
-        routes: dict[str, object] = {"": base, "adoption/": base}
+        book = playbook_page()
+        routes: dict[str, object] = {"": [base, book and (book.pk, book.url_path, book.title)], "adoption/": base}
         slugs = (
             ComponentAdoption.objects.filter(page__in=[pk for pk, _t, _s in components])
             .values_list("street__slug", flat=True)
@@ -176,6 +177,17 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
         for slug in sorted(set(slugs)):
             routes[f"street/{slug}/"] = [base, stories]
         return routes
+
+
+def playbook_page():
+    """The policy playbook's index, if live and public: the model's companion (how to set each practice up)."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("playbook", "PlaybookPage")
+    except LookupError:
+        return None
+    return model.objects.live().public().first()
 
 
 def street_stories_index():

@@ -170,6 +170,7 @@ class PlaybookPage(RoutablePageMixin, BasePage):
             "chapters": chapters,
             "edition": edition_info(changes),
             "pdf_url": f"{self.url}{PDF_NAME}" if self.pdf_available() else None,
+            "model_page": model_index_page(),
         }
 
     # -- routes -------------------------------------------------------------------------------
@@ -230,13 +231,44 @@ class PlaybookPage(RoutablePageMixin, BasePage):
         listed = [(pk, title, slug, versions.get(pk)) for pk, title, slug in chapters]
         whole = [listed, documents_version(), streets_version(), linked_versions(ids, versions)]
         routes = {
-            "": [listed, changes],
+            "": [listed, changes, page_row(model_index_page())],
             "changes/": [[(pk, t, s) for pk, t, s in chapters], changes],
             "print/": [whole, changes],
         }
         if self.pdf_available():
             routes[PDF_NAME] = [whole, changes, pdf.chinese_font()]
         return routes
+
+
+def model_index_page() -> Page | None:
+    """The governance model's index, if the site has one live and public: the playbook's companion.
+
+    The playbook says how to set each practice up; the model says what the practices are, how they fit
+    together and which streets run them. Each index says so and links the other.
+    """
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("governance", "ModelIndexPage")
+    except LookupError:
+        return None
+    return model.objects.live().public().first()
+
+
+def model_components(chapter: Page) -> list[Page]:
+    """The live, public components of the model whose "怎样建立" is this chapter (in the model's order)."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("governance", "ComponentPage")
+    except LookupError:
+        return []
+    return list(model.objects.live().public().filter(playbook_chapter=chapter).order_by("path"))
+
+
+def page_row(page: Page | None):
+    """What a link to a page shows and where it goes: for the signature of the page that links it."""
+    return None if page is None else (page.pk, page.url_path, page.title)
 
 
 def documents_version() -> list:
@@ -395,6 +427,7 @@ class PlaybookChapterPage(BasePage):
         context = super().get_context(request, *args, **kwargs)
         parent = self.get_parent()
         siblings, position = self.steps_around(PlaybookChapterPage.objects, parent)
+        components = model_components(self)
         context.update(
             playbook=parent.specific,
             chapters=siblings,
@@ -402,6 +435,8 @@ class PlaybookChapterPage(BasePage):
             step_total=len(siblings),
             previous_chapter=siblings[position - 1] if position > 0 else None,
             next_chapter=siblings[position + 1] if position + 1 < len(siblings) else None,
+            model_components=components,
+            model_page=components[0].get_parent() if components else None,
         )
         return context
 
@@ -417,7 +452,8 @@ class PlaybookChapterPage(BasePage):
             .values_list("pk", "title", "slug")
         )
         linked = sorted((pk, versions.get(pk)) for pk in self.linked_page_ids())
-        return {"": [nav, streets_version(), documents_version(), linked, parent.title, parent.slug]}
+        components = [(page_row(c), page_row(c.get_parent())) for c in model_components(self)]
+        return {"": [nav, streets_version(), documents_version(), linked, parent.title, parent.slug, components]}
 
     @classmethod
     def build_queryset(cls):
