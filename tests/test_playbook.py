@@ -265,3 +265,61 @@ def test_the_playbook_and_the_model_say_what_the_other_is_for_and_link_each_othe
     assert "它在治理模式中对应的组件是 《骑士驿站》" in _text(chapter_html)
     # A chapter no component points to says nothing about the model.
     assert "对应的组件" not in client.get(book["chapters"][0].url).content.decode()
+
+
+@pytest.mark.skipif(pdf.chinese_font() is None, reason="no Chinese font on this machine (fonts-noto-cjk)")
+def test_the_pdf_has_a_cover_contents_with_page_numbers_and_the_templates_addresses(client, book):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pypdf import PdfReader
+
+    from cms.documents.models import CustomDocument
+
+    document = CustomDocument.objects.create(
+        title="台账模板", file=SimpleUploadedFile("taizhang-moban.csv", "姓名,站点\n".encode())
+    )
+    chapter = PlaybookChapterPage.objects.get(pk=book["chapters"][2].pk)
+    chapter.body = [
+        ("heading", {"text": "为什么值得做", "level": "h2"}),
+        ("paragraph", "<p>正文一段。</p>"),
+        ("callout", {"tone": "info", "title": "起步不求全", "body": "<p>先从一两件事做起。</p>"}),
+    ]
+    chapter.templates = [("template", {"document": document, "title": "新就业群体台账模板", "description": "表头"})]
+    chapter.save_revision().publish()
+
+    # The print page: a chapter's body headings rank below the chapter's sections, never above them.
+    html = client.get(book["playbook"].url + "print/").content.decode()
+    assert "<h3>为什么值得做</h3>" in html and 'id="purpose-' in html and "<h2>为什么值得做</h2>" not in html
+    assert "https://xiaoge.example.cn" + document.url in html
+
+    reader = PdfReader(io.BytesIO(client.get(book["playbook"].url + "xiaoge-playbook.pdf").content))
+    pages = [re.sub(r"[ \t]+", " ", page.extract_text()) for page in reader.pages]
+    cover, contents = pages[0], pages[1]
+    opened = timezone.localtime(PlaybookChange.objects.order_by("published_at").first().published_at)
+    assert "政策手册" in cover and "第 1 版" in cover
+    assert f"本版自{opened.year}年{opened.month}月{opened.day}日起" in cover
+    assert "https://xiaoge.example.cn/playbook/" in cover and "页，共" not in cover, "the cover has no page number"
+    assert "本站的运营方还没有公布联系方式" in cover, "until the operator fills in a contact, the cover says so"
+    # The contents give each chapter's page, and that page holds the chapter.
+    for n in (1, 2, 3):
+        found = re.search(rf"第 ?{n} ?步\s*第{n}章的标题[ .…·]*(\d+)", contents)
+        assert found, contents
+        assert f"第 {n} 步：第{n}章的标题" in pages[int(found.group(1)) - 1]
+    appendix = re.search(r"附：模板一览[ .…·]*(\d+)", contents)
+    assert appendix
+    listed = pages[int(appendix.group(1)) - 1]
+    assert "新就业群体台账模板" in listed and "https://xiaoge.example.cn" + document.url in listed.replace("\n", "")
+    # Every page after the cover is numbered in the footer, with the title and edition.
+    total = len(pages)
+    for number, text in enumerate(pages[1:], 2):
+        assert f"第 {number} 页，共 {total} 页" in text, number
+        assert "政策手册" in text and "第 1 版" in text
+
+    # The callout is a tinted box: its page is painted in a colour that no page without a callout uses.
+    def colours(page):
+        return set(re.findall(r"[\d.]+ [\d.]+ [\d.]+ rg", page.get_contents().get_data().decode("latin-1")))
+
+    with_callout = [p for p in reader.pages if "起步不求全" in p.extract_text()]
+    others = set().union(*(colours(p) for p in reader.pages if p not in with_callout))
+    assert len(with_callout) == 1 and colours(with_callout[0]) - others

@@ -202,8 +202,12 @@ class PlaybookPage(RoutablePageMixin, BasePage):
         ctx = self.base_context(request)
         ids = [c.pk for c in ctx["chapters"]]
         ctx["chapters"] = list(PlaybookChapterPage.build_queryset().filter(pk__in=ids).order_by("path"))
+        ctx["template_list"] = []
         for number, chapter in enumerate(ctx["chapters"], 1):
             chapter.step_number = number
+            for block in chapter.templates:
+                if block.value["document"] is not None:
+                    ctx["template_list"].append({"chapter": chapter, "value": block.value})
         return ctx
 
     @path(f"{PDF_NAME}/", name="pdf")

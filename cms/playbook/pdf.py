@@ -68,12 +68,8 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import CSS, HTML
 
     font = chinese_font()
-    css = CSS(
-        string=f"""
-        @page {{ size: A4; margin: 18mm 16mm 20mm; @bottom-center {{ content: counter(page) " / " counter(pages);
-                 font-size: 9pt; color: #555; }} }}
-        html {{ font-family: "{font}", sans-serif; font-size: 10.5pt; }}
-        """
-    )
+    # The pages' layout (margins, running title, page numbers, the contents' page numbers) is in
+    # playbook/pdf_base.html; here only the font this machine has.
+    css = CSS(string=f'html {{ font-family: "{font}", sans-serif; font-size: 10.5pt; }}')
     document = HTML(string=html, base_url=settings.PUBLIC_BASE_URL + "/", url_fetcher=_fetch)
     return document.write_pdf(stylesheets=[css])
