@@ -32,14 +32,14 @@ COLOURS = 64  # line drawings in a few flat colours: a palette keeps the file sm
 
 def main() -> None:
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+        flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags)
         for drawing, target in FIGURES.items():
             svg = (HERE / drawing).read_text(encoding="utf-8")
             width, height = (int(float(v)) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
             page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=SCALE)
-            page.set_content(f'<html><body style="margin:0">{svg.replace("<svg ", f"<svg width={width} ", 1)}</body></html>')
+            sized = svg.replace("<svg ", f"<svg width={width} ", 1)
+            page.set_content(f'<html><body style="margin:0">{sized}</body></html>')
             shot = page.screenshot(clip={"x": 0, "y": 0, "width": width, "height": height})
             page.close()
             image = Image.open(io.BytesIO(shot)).convert("RGB").quantize(COLOURS, method=Image.Quantize.MEDIANCUT)
