@@ -131,6 +131,46 @@ def test_a_filter_on_the_wrong_type_says_why(client, content):
     check(data, "Error")
 
 
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        # Numbers no database column holds, and digits int() refuses ("²".isdigit() is True): no course.
+        ("/api/v2/pages/?type=training.LessonPage&course=99999999999999999999", 400, "没有这门课"),
+        ("/api/v2/pages/?type=training.LessonPage&course=%C2%B2", 400, "没有这门课"),
+        ("/api/v2/pages/?type=training.LessonPage&course=%D9%A3", 400, "没有这门课"),
+        # Past the end, however far: an empty page of results, as the document says.
+        ("/api/v2/pages/?offset=9223372036854775808", 200, None),
+        ("/api/v2/pages/?offset=99999999999999999999999", 200, None),
+        # limit is 1 to 100 (docs/openapi.yaml); an offset or limit is ASCII digits.
+        ("/api/v2/pages/?limit=0", 400, "limit"),
+        ("/api/v2/pages/?limit=101", 400, "limit"),
+        ("/api/v2/pages/?limit=%D9%A3", 400, "limit"),
+        ("/api/v2/pages/?offset=-1", 400, "offset"),
+        ("/api/v2/pages/?child_of=%D9%A3", 400, "child_of"),
+        ("/api/v2/pages/?descendant_of=99999999999999999999", 400, "doesn't exist"),
+        # Ids that are not integers: the documented JSON 404, not Django's HTML page.
+        ("/api/v2/pages/abc/", 404, None),
+        ("/api/v2/pages/null,null/", 404, None),
+        ("/api/v2/pages/-1/", 404, None),
+        ("/api/v2/pages/99999999999999999999/", 404, None),
+        ("/api/v2/images/abc/", 404, None),
+        ("/api/v2/documents/%C2%B2/", 404, None),
+        ("/api/v2/pages/find/?id=abc", 404, None),
+        ("/api/v2/nothing/", 404, None),
+    ],
+)
+def test_odd_numbers_and_ids_get_the_documented_json_answer(client, content, url, status, says):
+    response, data = get(client, url)
+    assert response.status_code == status, (url, response.content[:200])
+    assert data is not None, f"{url}: {response['Content-Type']}, not JSON"
+    if status == 200:
+        check(data, "PageListing")
+        assert data["items"] == [] and data["meta"]["total_count"] > 0
+    else:
+        check(data, "Error")
+        assert says is None or says in data["message"], data
+
+
 def test_drafts_and_private_pages_are_unreachable(client, content):
     for page in (content["draft"], content["private"]):
         response, _ = get(client, f"/api/v2/pages/{page.pk}/")
