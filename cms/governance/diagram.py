@@ -1,9 +1,12 @@
 """The model's diagram (one hub, its components) as inline SVG, drawn on the server: readable without
 JavaScript, and printable.
 
-The hub sits in the middle; the components sit on an ellipse around it, each linked to its page,
-with one marker per street that runs it (filled: running or expanding; half: pilot; outline: planned).
-The adoption table next to it carries the same information for screen readers.
+Two drawings of the same model, one shown at a time by the stylesheet (the other is `display: none`, so a screen
+reader meets one): the wide one, the hub in the middle and the components on an ellipse around it; and, below
+40em, the tall one, the hub on top and the components in a column under it, drawn at the size a phone shows it
+(text at 17 px in a box about 300 px wide, no sideways scrolling). Each component links to its page, with one
+marker per street that runs it (filled: running or expanding; half: pilot; outline: planned). The adoption table
+next to it carries the same information for screen readers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ BOX_W, BOX_H = 132, 84
 HUB_W, HUB_H = 160, 96
 CHARS_PER_LINE = 6
 FONT = 20
+# The tall drawing: a phone's diagram box is about 300 px wide (360 px less the page's and the box's padding).
+TALL_W = 300
+TALL_FONT = 17
+TALL_ROW, TALL_GAP = 56, 10  # a component's box and the space under it
+TALL_HUB_H = 60
+TALL_TRUNK_X = 14  # the line the components hang from
+TALL_STEP = 30  # between street markers
+TALL_CHARS = 8
 
 
 def wrap(text: str, width: int = CHARS_PER_LINE, lines: int = 2) -> list[str]:
@@ -30,10 +41,9 @@ def wrap(text: str, width: int = CHARS_PER_LINE, lines: int = 2) -> list[str]:
     return out
 
 
-def _markers(cells, streets, x: float, y: float) -> str:
+def _markers(cells, streets, x: float, y: float, step: int = 34) -> str:
     parts = []
     n = len(streets)
-    step = 34
     start = x - (n - 1) * step / 2
     for i, (street, cell) in enumerate(zip(streets, cells, strict=True)):
         mx = start + i * step
@@ -67,13 +77,94 @@ def _box(x: float, y: float, w: float, h: float, url: str, lines: list[str], cel
 
 
 def model_diagram(index_page, components, rows, streets) -> str:
-    """SVG markup of the model: the hub (role "hub") in the middle, the other components around it."""
+    """SVG markup of the model, both drawings: the wide one and the tall one (see the module's docstring)."""
+    wide = wide_diagram(index_page, components, rows, streets)
+    return mark_safe(wide + tall_diagram(components, rows, streets))  # noqa: S308 - escaped where drawn
+
+
+def _tall_box(y: float, x0: float, h: float, url: str, lines: list[str], cells, streets, cls: str) -> str:
+    """A box from x0 to the right edge: its name on the left, its streets' markers on the right."""
+    text_y = y + h / 2 + 6 - (len(lines) - 1) * 10
+    texts = "".join(
+        f'<text x="{x0 + 12:.0f}" y="{text_y + i * 21:.0f}">{escape(line)}</text>' for i, line in enumerate(lines)
+    )
+    markers = ""
+    if streets and cells is not None:
+        group_x = TALL_W - 12 - 12 - (len(streets) - 1) * TALL_STEP / 2  # the last marker's edge 12 px from the box's
+        markers = _markers(cells, streets, group_x, y + h / 2, TALL_STEP)
+    return (
+        f'<a href="{escape(url)}" class="{cls}">'
+        f'<rect x="{x0:.0f}" y="{y:.0f}" width="{TALL_W - x0 - 1:.0f}" height="{h:.0f}" rx="8"/>'
+        f"{texts}{markers}</a>"
+    )
+
+
+def tall_diagram(components, rows, streets) -> str:
+    """The model for a phone: the hub on top, the components in a column hanging from a line under it."""
+    cells_of = {row["component"].pk: row["cells"] for row in rows}
+    hubs = [c for c in components if c.role == "hub"]
+    others = [c for c in components if c.role != "hub"]
+    hub_names = escape("、".join(h.title for h in hubs) or "联动机制")
+    chars = TALL_CHARS + (3 - len(streets)) * 2  # fewer markers, more room for the name
+    top = TALL_HUB_H + TALL_GAP if hubs else 0
+    height = top + len(others) * (TALL_ROW + TALL_GAP)
+    parts = [
+        f'<svg class="model-diagram model-diagram--tall" viewBox="0 0 {TALL_W} {max(height, 1)}" role="group"'
+        f' aria-labelledby="model-diagram-tall-title" xmlns="http://www.w3.org/2000/svg" font-size="{TALL_FONT}">',
+        f'<title id="model-diagram-tall-title">模式示意图：上面是{hub_names}，'
+        f"下面是 {len(others)} 个组件；圆点表示运行该组件的街道</title>",
+    ]
+    if others:
+        last_y = top + (len(others) - 1) * (TALL_ROW + TALL_GAP) + TALL_ROW / 2
+        parts.append(
+            f'<line x1="{TALL_TRUNK_X}" y1="{top - TALL_GAP if hubs else 0}" x2="{TALL_TRUNK_X}"'
+            f' y2="{last_y:.0f}" class="spoke"/>'
+        )
+    for i, component in enumerate(others):
+        y = top + i * (TALL_ROW + TALL_GAP)
+        parts.append(
+            f'<line x1="{TALL_TRUNK_X}" y1="{y + TALL_ROW / 2:.0f}" x2="{TALL_TRUNK_X * 2}"'
+            f' y2="{y + TALL_ROW / 2:.0f}" class="spoke"/>'
+        )
+        parts.append(
+            _tall_box(
+                y,
+                TALL_TRUNK_X * 2,
+                TALL_ROW,
+                component.url or "#",
+                wrap(component.display_short_name, chars),
+                cells_of.get(component.pk),
+                streets,
+                "node",
+            )
+        )
+    if hubs:
+        hub = hubs[0]
+        parts.append(
+            _tall_box(
+                0,
+                1,
+                TALL_HUB_H,
+                hub.url or "#",
+                wrap(f"1 {hub.display_short_name}", chars + 2, 1),
+                cells_of.get(hub.pk),
+                streets,
+                "node node--hub",
+            )
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def wide_diagram(index_page, components, rows, streets) -> str:
+    """The hub (role "hub") in the middle, the other components around it."""
     cells_of = {row["component"].pk: row["cells"] for row in rows}
     hubs = [c for c in components if c.role == "hub"]
     others = [c for c in components if c.role != "hub"]
     hub_names = escape("、".join(h.title for h in hubs) or "联动机制")
     parts = [
-        f'<svg class="model-diagram" viewBox="0 0 {WIDTH} {HEIGHT}" role="group" aria-labelledby="model-diagram-title"'
+        f'<svg class="model-diagram model-diagram--wide" viewBox="0 0 {WIDTH} {HEIGHT}" role="group"'
+        f' aria-labelledby="model-diagram-title"'
         f' xmlns="http://www.w3.org/2000/svg" font-size="{FONT}">',
         f'<title id="model-diagram-title">模式示意图：中间是{hub_names}，'
         f"周围是 {len(others)} 个组件；圆点表示运行该组件的街道</title>",
@@ -114,4 +205,4 @@ def model_diagram(index_page, components, rows, streets) -> str:
             )
         )
     parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+    return "".join(parts)

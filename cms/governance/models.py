@@ -128,6 +128,11 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
             "components": components,
             "streets": streets,
             "rows": rows,
+            # The matrix by street, for phones: each street and every component's stage there.
+            "street_columns": [
+                {"street": street, "entries": [{"component": r["component"], "cell": r["cells"][i]} for r in rows]}
+                for i, street in enumerate(streets)
+            ],
             "diagram": model_diagram(self, components, rows, streets),
             "stages": STAGES,
         }

@@ -9,6 +9,20 @@ from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock, FigureBlock
 from cms.core.models import BasePage
 
+# The first screen routes readers by who they are: (who, the sections for them, by model). Sections that are not
+# live and in the menu are left out, and a route with none left is not shown.
+ROUTES = (
+    ("我是快递员、外卖骑手", ("training.trainingindexpage",)),
+    ("我是街道、社区干部", ("playbook.playbookpage", "governance.modelindexpage")),
+    ("所有读者", ("stories.storyindexpage",)),
+)
+
+
+def reader_routes(sections: list[Page]) -> list[dict]:
+    by_model = {section._meta.label_lower: section for section in sections}
+    routes = [{"who": who, "sections": [by_model[m] for m in models if m in by_model]} for who, models in ROUTES]
+    return [route for route in routes if route["sections"]]
+
 
 class HomeFeaturedPage(Orderable):
     page = ParentalKey("home.HomePage", related_name="featured_pages", on_delete=models.CASCADE)
@@ -89,6 +103,7 @@ class HomePage(BasePage):
         context["featured"] = [cards[i] for i in featured_ids if i in cards]
         context["latest"] = [cards[i] for i in latest_ids if i in cards]
         context["sections"] = [p.specific for p in self.get_children().live().public().in_menu().specific(defer=True)]
+        context["routes"] = reader_routes(context["sections"])
         return context
 
 
