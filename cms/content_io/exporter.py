@@ -1,7 +1,8 @@
 """Write the CMS's pages, snippets and images back to files in the format of content/.
 
 The output is deterministic: exporting, importing that export into an empty database and exporting
-again gives byte-identical files.
+again gives byte-identical files. A page's fields are read from where its schema (`schema.py`) says the
+page keeps them, the way the importer writes them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from wagtail.models import Site
 from cms.core.models import Person, SiteSettings, Source, Street
 
 from .body import blocks_to_markdown
+from .fields import Field, Schema
 from .models import ContentSource
-from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, SOURCE, STREET, Schema
+from .schema import HOME, INFO, PAGES_FOLDER, PERSON, SECTIONS, SETTINGS, SOURCE, STREET
 
 
 def scalar(value) -> str:
@@ -67,6 +69,7 @@ def emit(schema: Schema, values: dict, indent: str = "") -> list[str]:
 
 
 def figures(stream) -> list[dict]:
+    """A street's key figures (the same blocks as the home page's `key_figures`)."""
     return [{k: block.value[k] for k in ("value", "unit", "label", "source") if k in block.value} for block in stream]
 
 
@@ -146,8 +149,7 @@ class Exporter:
         lines = []
         if home is not None:
             page = home.get_latest_revision_as_object() if home.latest_revision_id else home
-            values = {f.name: getattr(page, f.name, None) for f in HOME.fields}
-            values["key_figures"] = figures(page.key_figures)
+            values = self.page_values(page, "site.yaml", HOME, None)
             if values.get("latest_count") == 6:
                 values.pop("latest_count")
             lines += ["home:", *emit(HOME, values, "  ")]
@@ -193,32 +195,9 @@ class Exporter:
 
     def export_page(self, page, rel: str, schema: Schema, folder: str | None):
         page = page.get_latest_revision_as_object() if page.latest_revision_id else page.specific
-        default_slug = folder or posixpath.splitext(posixpath.basename(rel))[0]
-        values = {f.name: getattr(page, f.name, None) for f in schema.fields}
-        values["slug"] = page.slug if page.slug != default_slug else None
-        if page.pk in self.order:
-            values["order"] = self.order[page.pk]
+        values = self.page_values(page, rel, schema, folder)
         body = ""
-        if schema.body == "markdown" and hasattr(page, "tags"):
-            values["street"] = page.street.slug if page.street_id else None
-            values["tags"] = sorted(t.name for t in page.tags.all())
-            values["people"] = [link.person.slug for link in page.featured_people.all()]
-            values["sources"] = [link.source.key for link in page.source_links.all()]
-            values["related"] = [
-                self.relative(rel, self.page_paths[link.related_page_id])
-                for link in page.related_links.all()
-                if link.related_page_id in self.page_paths
-            ]
-            if page.hero_image_id:
-                image = page.hero_image
-                values["hero_image"] = {
-                    "file": self.relative(rel, self.image_rel(image, rel)),
-                    "alt": image.description,
-                    "caption": page.hero_caption,
-                    "credit": page.hero_credit,
-                }
         if schema.body == "markdown":
-            self.structured_values(page, rel, values)
             body = blocks_to_markdown(
                 page.body,
                 page_path=lambda pk: self.relative(rel, self.page_paths[pk]) if pk in self.page_paths else None,
@@ -238,59 +217,113 @@ class Exporter:
         self.documents_to_copy[key] = document
         return key
 
-    def structured_values(self, page, rel: str, values: dict):
-        """Playbook chapters and model components: order, steps, checklists, cases, adoptions, links."""
+    def page_values(self, page, rel: str, schema: Schema, folder: str | None) -> dict:
+        """Each field of the page's schema, read from where the schema says the page keeps it."""
+        return {spec.name: getattr(self, f"read_{spec.store}")(page, rel, spec, folder) for spec in schema.fields}
 
-        def link(target_id) -> str | None:
-            pk = getattr(target_id, "pk", target_id)
-            return self.relative(rel, self.page_paths[pk]) if pk in self.page_paths else None
+    # -- one reader per store (fields.STORES), the importer's writers read backwards ----------------
+    def link(self, rel: str, target) -> str | None:
+        """The path, relative to `rel`, of the file of a page (or page id), if it is exported."""
+        pk = getattr(target, "pk", target)
+        return self.relative(rel, self.page_paths[pk]) if pk in self.page_paths else None
 
-        def items(stream) -> list:
-            return [b.value for b in stream]
+    def read_column(self, page, rel: str, spec: Field, folder: str | None):
+        return getattr(page, spec.target, None)
 
-        for name in ("checklist", "measures", "risks", "key_points", "sources"):
-            if hasattr(page, name):
-                values[name] = items(getattr(page, name))
-        if hasattr(page, "steps"):
-            values["steps"] = [dict(v) for v in items(page.steps)]
-            values["pitfalls"] = [dict(v) for v in items(page.pitfalls)]
-            values["cases"] = [
-                {
-                    "street": v["street"].slug if v["street"] else "",
-                    "text": v["text"],
-                    "figures": [{k: fig[k] for k in ("value", "unit", "label")} for fig in v["figures"]],
-                    "stories": [x for x in (link(p) for p in v["stories"] if p) if x],
-                    "sources": [source.key for source in v.get("sources", []) if source],
-                }
-                for v in items(page.cases)
-            ]
-            values["templates"] = [
-                {
-                    "file": self.relative(rel, self.document_rel(v["document"], rel)),
-                    "title": v["title"],
-                    "description": v["description"],
-                }
-                for v in items(page.templates)
-                if v["document"]
-            ]
-        if hasattr(page, "quiz"):
-            values["quiz"] = [
-                {
-                    "question": v["question"],
-                    "options": list(v["options"]),
-                    "answer": v["answer"],
-                    "explanation": v["explanation"],
-                }
-                for v in items(page.quiz)
-            ]
-        if hasattr(page, "adoptions"):
-            values["sources"] = [link.source.key for link in page.source_links.all()]
-            values["stories"] = [x for x in (link(p) for p in items(page.stories) if p) if x]
-            values["playbook"] = link(page.playbook_chapter_id) if page.playbook_chapter_id else None
-            values["adoptions"] = [
+    def read_slug(self, page, rel: str, spec: Field, folder: str | None):
+        default_slug = folder or posixpath.splitext(posixpath.basename(rel))[0]
+        return page.slug if page.slug != default_slug else None
+
+    def read_order(self, page, rel: str, spec: Field, folder: str | None):
+        return self.order.get(page.pk)
+
+    def read_stream(self, page, rel: str, spec: Field, folder: str | None):
+        values = [block.value for block in getattr(page, spec.target)]
+        convert = getattr(self, f"block_{spec.block}", None)
+        return convert(rel, values) if convert is not None else values
+
+    def read_rows(self, page, rel: str, spec: Field, folder: str | None):
+        rows = getattr(page, spec.target).all()
+        if spec.target == "source_links":
+            return [row.source.key for row in rows]
+        if spec.target == "featured_people":
+            return [row.person.slug for row in rows]
+        if spec.target == "related_links":
+            return [self.link(rel, row.related_page_id) for row in rows if row.related_page_id in self.page_paths]
+        if spec.target == "adoptions":
+            return [
                 {"street": a.street.slug, "stage": a.stage, "since": a.since, "runner": a.runner, "note": a.note}
-                for a in page.adoptions.all()
+                for a in rows
             ]
+        raise AssertionError(spec.target)
+
+    def read_tags(self, page, rel: str, spec: Field, folder: str | None):
+        return sorted(t.name for t in getattr(page, spec.target).all())
+
+    def read_street(self, page, rel: str, spec: Field, folder: str | None):
+        street = getattr(page, spec.target)
+        return street.slug if street else None
+
+    def read_page(self, page, rel: str, spec: Field, folder: str | None):
+        target_id = getattr(page, f"{spec.target}_id")
+        return self.link(rel, target_id) if target_id else None
+
+    def read_hero(self, page, rel: str, spec: Field, folder: str | None):
+        if not page.hero_image_id:
+            return None
+        image = page.hero_image
+        return {
+            "file": self.relative(rel, self.image_rel(image, rel)),
+            "alt": image.description,
+            "caption": page.hero_caption,
+            "credit": page.hero_credit,
+        }
+
+    # -- stream blocks that hold more than the file wrote -----------------------------------------------
+    def block_figure(self, rel: str, values: list) -> list[dict]:
+        return [{k: v[k] for k in ("value", "unit", "label", "source") if k in v} for v in values]
+
+    def block_step(self, rel: str, values: list) -> list[dict]:
+        return [dict(v) for v in values]
+
+    block_pitfall = block_step
+
+    def block_case(self, rel: str, values: list) -> list[dict]:
+        return [
+            {
+                "street": v["street"].slug if v["street"] else "",
+                "text": v["text"],
+                "figures": [{k: fig[k] for k in ("value", "unit", "label")} for fig in v["figures"]],
+                "stories": [x for x in (self.link(rel, p) for p in v["stories"] if p) if x],
+                "sources": [source.key for source in v.get("sources", []) if source],
+            }
+            for v in values
+        ]
+
+    def block_template(self, rel: str, values: list) -> list[dict]:
+        return [
+            {
+                "file": self.relative(rel, self.document_rel(v["document"], rel)),
+                "title": v["title"],
+                "description": v["description"],
+            }
+            for v in values
+            if v["document"]
+        ]
+
+    def block_question(self, rel: str, values: list) -> list[dict]:
+        return [
+            {
+                "question": v["question"],
+                "options": list(v["options"]),
+                "answer": v["answer"],
+                "explanation": v["explanation"],
+            }
+            for v in values
+        ]
+
+    def block_page(self, rel: str, values: list) -> list[str]:
+        return [x for x in (self.link(rel, p) for p in values if p) if x]
 
 
 def run_export(out: Path) -> list[str]:
