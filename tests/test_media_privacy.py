@@ -244,7 +244,7 @@ def test_a_docx_with_a_mobile_split_across_runs_is_refused(admin_client):
 
 
 def test_the_importer_path_strips_and_refuses_too(tmp_path):
-    """The importer stores the file first, then saves the document (write_documents): save() checks it."""
+    """The importer stores the file first, then saves the document (write_files): save() checks it."""
     document = CustomDocument(title="台账模板")
     document.file.save("taizhang.docx", ContentFile(docx([["值班表"]])), save=False)
     document.save()
