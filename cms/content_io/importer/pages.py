@@ -32,6 +32,7 @@ class PageFields(ImportState):
         """Every field of the page's schema. A placeholder is what a new page needs to be saved before every
         other page exists: links to pages and images, and the body, are written once they all do."""
         ids = Ids({}, {}) if placeholder else Ids(page_ids, image_ids)
+        page.slug = item.slug  # every page has one, the home page too (its part of site.yaml has no slug field)
         for spec in item.schema.fields:
             getattr(self, f"field_{spec.store}")(page, item, spec, ids)
         body = item.schema.body
@@ -49,7 +50,7 @@ class PageFields(ImportState):
         setattr(page, spec.target, f[spec.name] if spec.name in f else page._meta.get_field(spec.target).get_default())
 
     def field_slug(self, page, item: PageItem, spec: Field, ids: Ids):
-        page.slug = item.slug
+        pass  # item.slug: the front matter's, else the file's name (Validation.page_slug); written above
 
     def field_order(self, page, item: PageItem, spec: Field, ids: Ids):
         pass  # the page's place among its siblings: order_pages, once every page exists
