@@ -1,7 +1,8 @@
 """StreamField blocks shared by every content app."""
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
-from wagtail.images.blocks import ImageBlock
+from wagtail.images import blocks as image_blocks
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]
@@ -17,6 +18,15 @@ class HeadingBlock(blocks.StructBlock):
         template = "blocks/heading_block.html"
         preview_value = {"text": "从一张照片开始", "level": "h2"}
         description = "正文中的小标题，组成页面的目录结构"
+
+
+class ImageBlock(image_blocks.ImageBlock):
+    """Wagtail's ImageBlock, its image chooser labelled in the admin's language: Wagtail gives that child no label,
+    and the admin shows its name, "Image". It deconstructs as Wagtail's own (migrations do not change)."""
+
+    def __init__(self, required=True, **kwargs):
+        super().__init__(required=required, **kwargs)
+        self.child_blocks["image"].label = _("Image")
 
 
 class CaptionedImageBlock(blocks.StructBlock):

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import Column
 from wagtail.models import Page
 from wagtail.rich_text.pages import PageLinkHandler
 from wagtail.snippets.models import register_snippet
@@ -21,11 +22,23 @@ class StreetViewSet(SnippetViewSet):
     list_export = ["name", "slug", "district", "city", "setting"]
 
 
+class YesNoColumn(Column):
+    """A yes/no field as 是 or 否: Wagtail's BooleanColumn titles its icons "True" and "False"."""
+
+    def get_value(self, instance):
+        value = super().get_value(instance)
+        return "" if value is None else ("是" if value else "否")
+
+
 class PersonViewSet(SnippetViewSet):
     model = Person
     icon = "user"
     menu_label = "人物"
-    list_display = ["name", "role", "organisation", "street", "named_in", "consent_on_record"]
+    list_display = [
+        "name", "role", "organisation", "street", "named_in",
+        YesNoColumn("consent_on_record", label=Person._meta.get_field("consent_on_record").verbose_name,
+                    sort_key="consent_on_record"),
+    ]  # fmt: skip
     list_filter = ["street", "consent_on_record"]
     search_fields = ["name", "organisation"]
     list_export = ["name", "role", "organisation", "street", "consent_on_record"]
