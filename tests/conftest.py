@@ -23,3 +23,39 @@ def _fresh_cache():
 
     for cache in caches.all():
         cache.clear()
+
+
+CONTENT_RELEASE_BASE_URL = "https://xiaoge.example.cn"
+
+
+@pytest.fixture(scope="session")
+def content_release(tmp_path_factory):
+    """A release of content/, built as `make setup` builds it (file database, own site folder), once per test
+    session for the checks that read the whole real site (search recall, the validators)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    tmp = tmp_path_factory.mktemp("content-release")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
+        "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "SITE_DIR": str(tmp / "site"),
+        "SITE_AUTO_BUILD": "false",
+        "PUBLIC_BASE_URL": CONTENT_RELEASE_BASE_URL,
+    }
+    for args in (
+        ["migrate", "-v0"],
+        ["bootstrap_site", "--no-admin"],
+        ["import_content", "--publish", "--initial"],
+        ["build_site"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
+        )
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return (tmp / "site" / "current").resolve()

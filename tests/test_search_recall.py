@@ -7,11 +7,8 @@ code in Chromium; the five words of the issue also through the search box, as ty
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,6 @@ from cms.core import analyzer
 from cms.publishing.search import INDEX_DIR, IndexReader, extract_record
 from tests.browser import NEEDS_CHROMIUM, launch, serve
 
-ROOT = Path(__file__).resolve().parent.parent
 WORDS_OF_THE_ISSUE = ["外卖骑手", "网格员", "党支部", "陶然亭", "同心驿站"]
 # Pages that only repeat other pages' teasers (tag and street listings, older stories, the print edition of
 # the playbook), and the search page and 404 themselves: not indexed, by design.
@@ -28,28 +24,9 @@ UNINDEXED = re.compile(r"^(stories/(tag|street|page)/|playbook/print/|search/|40
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory) -> Path:
-    """A release of content/, built as `make setup` builds it (file database, own site folder)."""
-    tmp = tmp_path_factory.mktemp("content-release")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
-        "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "SITE_DIR": str(tmp / "site"),
-        "SITE_AUTO_BUILD": "false",
-    }
-    for args in (
-        ["migrate", "-v0"],
-        ["bootstrap_site", "--no-admin"],
-        ["import_content", "--publish", "--initial"],
-        ["build_site"],
-    ):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
-        )
-        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    return (tmp / "site" / "current").resolve()
+def release(content_release) -> Path:
+    """A release of content/, built as `make setup` builds it (tests/conftest.py, shared with the validators)."""
+    return content_release
 
 
 @pytest.fixture(scope="module")

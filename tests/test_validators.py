@@ -1,0 +1,166 @@
+"""Independent validators over a release built from content/ and over the live API, so that the site keeps to
+the standards it claims:
+
+- the Nu HTML Checker (vnu.jar from npm's vnu-jar; needs Java) on every HTML file, the stylesheet and the SVG;
+- the sitemap against the sitemaps.org 0.9 schema (tests/data/sitemap-0.9.xsd), every URL a file of the release;
+- schemathesis against the live API (`/api/v2/`) with docs/openapi.yaml: no 5xx, and every answer,
+  errors included, as the document says.
+
+The release is built once per test session (`content_release` in tests/conftest.py). `.ci/run` installs
+Java and `npm ci` installs vnu-jar; without them locally the Nu HTML Checker test skips and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from lxml import etree
+from schemathesis.config import SchemathesisConfig
+
+from tests.conftest import CONTENT_RELEASE_BASE_URL as BASE
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+JAVA = shutil.which("java")
+NEEDS_VNU = pytest.mark.skipif(
+    not (JAVA and VNU_JAR.is_file()),
+    reason="the Nu HTML Checker needs Java and node_modules/vnu-jar (.ci/run installs both: apt "
+    "default-jre-headless, npm ci)",
+)
+SITEMAP_XSD = Path(__file__).resolve().parent / "data" / "sitemap-0.9.xsd"
+
+
+# -- the release ---------------------------------------------------------------------------------------------
+def release_file(release: Path, url: str) -> Path | None:
+    """The file of the release a public URL (absolute on the public site, or a path) is served from."""
+    if url.startswith(BASE):
+        url = url[len(BASE) :]
+    if not url.startswith("/"):
+        return None
+    path = unquote(urlsplit(url).path)
+    candidate = release / path.lstrip("/")
+    if path.endswith("/"):
+        for index in ("index.html", "index.json"):
+            if (candidate / index).is_file():
+                return candidate / index
+        return None
+    return candidate if candidate.is_file() else None
+
+
+@pytest.fixture(scope="module")
+def html_files(content_release) -> dict[str, Path]:
+    """{URL path: file} of every HTML page in the release."""
+    out = {}
+    for path in sorted(content_release.rglob("*.html")):
+        rel = path.relative_to(content_release).as_posix()
+        out["/" + rel.removesuffix("index.html")] = path
+    return out
+
+
+# -- the Nu HTML Checker -------------------------------------------------------------------------------------
+@NEEDS_VNU
+def test_the_nu_html_checker_finds_nothing_in_any_page_stylesheet_or_svg(content_release, html_files):
+    assets = [
+        p
+        for p in (content_release / "static").rglob("*")
+        if p.suffix in (".css", ".svg") and p.is_file() and not p.is_symlink()
+    ]
+    files = [str(p) for p in html_files.values()] + [str(p) for p in assets]
+    result = subprocess.run(
+        [JAVA, "-Xss4m", "-jar", str(VNU_JAR), "--format", "json", "--also-check-css", "--also-check-svg", *files],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.stderr.startswith("{"), result.stderr[-2000:]
+    messages = json.loads(result.stderr)["messages"]
+    problems = [
+        f"{m.get('url', '').split(str(content_release))[-1]}:{m.get('lastLine', '')}: {m['type']}"
+        f"{'/' + m['subType'] if m.get('subType') else ''}: {m['message']}"
+        for m in messages
+        if m["type"] == "error" or m.get("subType") in ("warning", "fatal")
+    ]
+    assert not problems, "\n".join(problems[:40])
+    assert len(html_files) > 100 and assets, "the checker saw the whole release"
+
+
+# -- the sitemap ---------------------------------------------------------------------------------------------
+def test_the_sitemap_is_valid_against_the_sitemaps_org_schema_and_lists_files_of_the_release(content_release):
+    schema = etree.XMLSchema(etree.parse(str(SITEMAP_XSD)))
+    sitemap = etree.parse(str(content_release / "sitemap.xml"))
+    assert schema.validate(sitemap), "\n".join(str(e) for e in schema.error_log)
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert len(locs) == len(set(locs)), "no URL twice"
+    missing = [loc for loc in locs if release_file(content_release, loc) is None]
+    assert not missing, f"sitemap URLs that are no file of the release: {missing}"
+    robots = (content_release / "robots.txt").read_text()
+    assert f"Sitemap: {BASE}/sitemap.xml" in robots
+
+
+# -- the live API against docs/openapi.yaml ------------------------------------------------------------------
+# A query can be well formed and still name nothing (type=x, child_of=0, course=x, order=x): the document says
+# those get a 400 with the reason, so a 400 to schema-valid data is an answer as documented, not a rejection.
+API_SCHEMA = schemathesis.openapi.from_path(
+    ROOT / "docs" / "openapi.yaml",
+    config=SchemathesisConfig.from_dict(
+        {"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404"]}}}
+    ),
+)
+
+
+@pytest.fixture
+def api_app(db):
+    """The CMS as a WSGI application on the test database, with every page type, drafts and a private page.
+    Django's close_old_connections would close the test's transaction after each request (its test client
+    turns it off the same way)."""
+    from django.core import signals
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import close_old_connections
+    from wagtail.models import PageViewRestriction
+
+    from tests.helpers import (
+        make_image,
+        make_model,
+        make_person,
+        make_playbook,
+        make_story,
+        make_street,
+        make_training,
+        make_tree,
+    )
+
+    home, index = make_tree()
+    street = make_street()
+    make_story(index, tags=["隐患上报"], people=[make_person(street=street)], street=street, image=make_image())
+    make_story(index, title="还没发布的草稿", publish=False)
+    private = make_story(index, title="只给内部看的故事")
+    PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    make_playbook(home, chapters=2)
+    make_model(home, streets=[street])
+    make_training(home, lessons=2)
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@API_SCHEMA.parametrize()
+@settings(
+    max_examples=60,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_the_live_api_answers_as_its_openapi_document_says(case, api_app):
+    case.call_and_validate(base_url="http://testserver", app=api_app)
