@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from cms.core.models import SiteSettings
 from cms.publishing.builder import build_site, current_release_dir
 from tests.helpers import make_story, make_street
 
@@ -41,6 +42,7 @@ def hostile(tree):
     index.title = f"故事{HOSTILE}"
     index.intro = f"导语{SCRIPT}"
     index.save_revision().publish()
+    SiteSettings.objects.update_or_create(defaults={"publisher": f"主办{HOSTILE}"})
     street = make_street(name=f"街道{HOSTILE}"[:60], slug="jiedao")
     make_story(index, title=f"标题{HOSTILE}", tags=[f"标签{HOSTILE}"], street=street)
     return index
@@ -64,8 +66,8 @@ def check_feed(data: bytes):
     assert entry.findtext(f"{ATOM}title") == f"标题{HOSTILE}"
     summary = entry.find(f"{ATOM}summary")
     assert summary.get("type") == "text" and summary.text == f"标题{HOSTILE}的摘要。"
-    assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == [f"标签{HOSTILE}"]
-    assert entry.findtext(f"{ATOM}author/{ATOM}name") == f"街道{HOSTILE}"
+    assert [c.get("term") for c in entry.findall(f"{ATOM}category")] == [f"标签{HOSTILE}", f"街道{HOSTILE}"]
+    assert feed.findtext(f"{ATOM}author/{ATOM}name") == f"主办{HOSTILE}", "the feed's author: who publishes it"
 
 
 def test_the_feed_served_by_the_cms_carries_hostile_text_as_text(client, hostile):

@@ -114,6 +114,10 @@ def test_atom_feed_lists_stories_with_public_urls(client, site):
     assert titles == ["四年，一条街巷的移动探头", "小年夜的饺子"]
     links = [e.find("a:link", ns).get("href") for e in feed.findall("a:entry", ns)]
     assert all(link.startswith("https://xiaoge.example.cn/stories/") for link in links)
+    # RFC 4287 §4.1.1: the feed names its author, the program until the operator fills in the publisher; the
+    # entries inherit it (a street office does not write the stories).
+    assert feed.findtext("a:author/a:name", namespaces=ns) == "小哥"
+    assert not feed.findall("a:entry/a:author", ns)
 
 
 def test_drafts_are_not_listed(client, site):

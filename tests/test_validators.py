@@ -3,6 +3,7 @@ the standards it claims:
 
 - the Nu HTML Checker (vnu.jar from npm's vnu-jar; needs Java) on every HTML file, the stylesheet and the SVG;
 - the sitemap against the sitemaps.org 0.9 schema (tests/data/sitemap-0.9.xsd), every URL a file of the release;
+- every Atom feed parsed by feedparser and checked for RFC 4287's required elements (§4.1.1, §4.1.2);
 - schemathesis against the live API (`/api/v2/`) with docs/openapi.yaml: no 5xx, and every answer,
   errors included, as the document says.
 
@@ -18,10 +19,12 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import feedparser
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from lxml import etree
+from lxml import html as lxml_html
 from schemathesis.config import SchemathesisConfig
 
 from tests.conftest import CONTENT_RELEASE_BASE_URL as BASE
@@ -35,6 +38,7 @@ NEEDS_VNU = pytest.mark.skipif(
     "default-jre-headless, npm ci)",
 )
 SITEMAP_XSD = Path(__file__).resolve().parent / "data" / "sitemap-0.9.xsd"
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 # -- the release ---------------------------------------------------------------------------------------------
@@ -62,6 +66,11 @@ def html_files(content_release) -> dict[str, Path]:
         rel = path.relative_to(content_release).as_posix()
         out["/" + rel.removesuffix("index.html")] = path
     return out
+
+
+@pytest.fixture(scope="module")
+def documents(html_files) -> dict[str, lxml_html.HtmlElement]:
+    return {url: lxml_html.fromstring(path.read_bytes()) for url, path in html_files.items()}
 
 
 # -- the Nu HTML Checker -------------------------------------------------------------------------------------
@@ -102,6 +111,66 @@ def test_the_sitemap_is_valid_against_the_sitemaps_org_schema_and_lists_files_of
     assert not missing, f"sitemap URLs that are no file of the release: {missing}"
     robots = (content_release / "robots.txt").read_text()
     assert f"Sitemap: {BASE}/sitemap.xml" in robots
+
+
+# -- feeds ---------------------------------------------------------------------------------------------------
+def feeds(content_release, documents) -> set[str]:
+    """Every feed a page announces, and every Atom document in the release."""
+    found = {
+        href
+        for doc in documents.values()
+        for href in doc.xpath("//link[@rel='alternate'][@type='application/atom+xml']/@href")
+    }
+    for path in content_release.rglob("*.xml"):
+        if etree.parse(str(path)).getroot().tag == ATOM + "feed":
+            found.add(BASE + "/" + path.relative_to(content_release).as_posix())
+    return {BASE + href if href.startswith("/") else href for href in found}
+
+
+def rfc4287_problems(root: etree._Element) -> list[str]:
+    """What RFC 4287 requires of a feed document and its entries that it lacks (§4.1.1, §4.1.2, §4.2)."""
+    problems = []
+
+    def count(element, name):
+        return len(element.findall(ATOM + name))
+
+    for name in ("id", "title", "updated"):
+        if count(root, name) != 1:
+            problems.append(f"feed: {count(root, name)} atom:{name} (exactly one required)")
+    if count(root, "link[@rel='self']") < 1:
+        problems.append("feed: no atom:link rel=self (SHOULD)")
+    feed_author = count(root, "author") > 0
+    for n, entry in enumerate(root.findall(ATOM + "entry"), 1):
+        title = entry.findtext(ATOM + "title")
+        for name in ("id", "title", "updated"):
+            if count(entry, name) != 1:
+                problems.append(f"entry {n} {title}: {count(entry, name)} atom:{name} (exactly one required)")
+        if not feed_author and count(entry, "author") == 0 and count(entry, "source/" + ATOM + "author") == 0:
+            problems.append(f"entry {n} {title}: no atom:author, and the feed has none (§4.1.1)")
+        if count(entry, "content") == 0 and count(entry, "link[@rel='alternate']") + count(entry, "link[@href]") == 0:
+            problems.append(f"entry {n} {title}: neither atom:content nor a link rel=alternate")
+        for author in entry.findall(ATOM + "author") + root.findall(ATOM + "author"):
+            if not (author.findtext(ATOM + "name") or "").strip():
+                problems.append(f"entry {n} {title}: an atom:author without atom:name (§3.2.1)")
+    return problems
+
+
+def test_every_feed_has_the_elements_rfc_4287_requires(content_release, documents):
+    found = feeds(content_release, documents)
+    assert found, "the release has feeds"
+    for url in sorted(found):
+        path = release_file(content_release, url)
+        assert path is not None, f"{url} is announced but is no file of the release"
+        parsed = feedparser.parse(path.read_bytes())
+        assert not parsed.bozo, f"{url}: {parsed.bozo_exception}"
+        assert parsed.version == "atom10", url
+        assert parsed.entries, url
+        root = etree.parse(str(path)).getroot()
+        problems = rfc4287_problems(root)
+        assert not problems, f"{url}:\n" + "\n".join(problems)
+        for entry in parsed.entries:
+            assert entry.get("author") or parsed.feed.get("author"), f"{url}: {entry.title}: feedparser finds no author"
+            assert release_file(content_release, entry.link), f"{url}: {entry.link} is no file of the release"
 
 
 # -- the live API against docs/openapi.yaml ------------------------------------------------------------------

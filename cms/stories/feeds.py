@@ -3,6 +3,10 @@
 Every text in it is plain text (RFC 4287 text constructs of type "text"): titles, summaries, tags and
 street names are what editors typed, and a feed reader would turn an html-typed `<img onerror=…>` in a
 summary into a live element. Django's Atom1Feed writes the summary as type="html"; ours does not.
+
+The feed's author (RFC 4287 §4.1.1: a feed without one needs one in every entry) is who publishes the site, from
+the site settings (`SiteSettings.author_name`); every entry inherits it. A story's street is a category, not its
+author: a street office does not write the site's stories.
 """
 
 from django.conf import settings
@@ -20,8 +24,11 @@ class PlainTextAtomFeed(feedgenerator.Atom1Feed):
 
 
 def story_feed_response(index_page, stories) -> HttpResponse:
+    from cms.core.models import SiteSettings
+
     base = settings.PUBLIC_BASE_URL
     feed = PlainTextAtomFeed(
+        author_name=SiteSettings.load().author_name,
         title=f"{index_page.title} · 小哥",
         link=base + index_page.public_path(),
         feed_url=base + index_page.public_path() + "feed.xml",
@@ -40,8 +47,7 @@ def story_feed_response(index_page, stories) -> HttpResponse:
                 timezone.datetime.combine(story.date, timezone.datetime.min.time().replace(hour=8))
             ),
             updateddate=story.last_published_at,
-            categories=[t.name for t in story.tags.all()],
-            author_name=story.street.name if story.street_id else None,
+            categories=[t.name for t in story.tags.all()] + ([story.street.name] if story.street_id else []),
         )
     response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
     feed.write(response, "utf-8")

@@ -73,6 +73,12 @@ class SiteSettings(BaseGenericSetting):
         return bool(self.office_address.strip() or self.office_phone.strip() or self.office_email.strip())
 
     @property
+    def author_name(self) -> str:
+        """Who articles and feeds name as their author: the publisher the operator filled in, else the program
+        (the site is the program's publication: it names no person and speaks for no street office)."""
+        return self.publisher or self.program_name
+
+    @property
     def police_record_code(self) -> str:
         """The digits of the public-security record number, for the link to its record page."""
         return "".join(c for c in self.police_number if c.isdigit())
