@@ -4,6 +4,9 @@ the standards it claims:
 - the Nu HTML Checker (vnu.jar from npm's vnu-jar; needs Java) on every HTML file, the stylesheet and the SVG;
 - the sitemap against the sitemaps.org 0.9 schema (tests/data/sitemap-0.9.xsd), every URL a file of the release;
 - every Atom feed parsed by feedparser and checked for RFC 4287's required elements (§4.1.1, §4.1.2);
+- structured data as extruct reads it (JSON-LD, Open Graph): every URL it names on the public site is a file
+  of the release, Articles name an author, and every page has a share card (WeChat reads og:title,
+  og:description and og:image);
 - schemathesis against the live API (`/api/v2/`) with docs/openapi.yaml: no 5xx, and every answer,
   errors included, as the document says.
 
@@ -19,6 +22,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import extruct
 import feedparser
 import pytest
 import schemathesis
@@ -39,6 +43,7 @@ NEEDS_VNU = pytest.mark.skipif(
 )
 SITEMAP_XSD = Path(__file__).resolve().parent / "data" / "sitemap-0.9.xsd"
 ATOM = "{http://www.w3.org/2005/Atom}"
+SHARE_CARD = ("og:title", "og:description", "og:image", "og:url", "og:type", "og:site_name", "og:locale")
 
 
 # -- the release ---------------------------------------------------------------------------------------------
@@ -71,6 +76,23 @@ def html_files(content_release) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def documents(html_files) -> dict[str, lxml_html.HtmlElement]:
     return {url: lxml_html.fromstring(path.read_bytes()) for url, path in html_files.items()}
+
+
+@pytest.fixture(scope="module")
+def pages(documents) -> dict[str, lxml_html.HtmlElement]:
+    """The pages with a canonical URL: every page of the page tree and every listing route (not the 404 page)."""
+    return {url: doc for url, doc in documents.items() if doc.xpath("//link[@rel='canonical']")}
+
+
+def public_urls(value) -> list[str]:
+    """Every string in a JSON value that is a URL on the public site."""
+    if isinstance(value, str):
+        return [value] if value.startswith(BASE + "/") else []
+    if isinstance(value, dict):
+        return [u for v in value.values() for u in public_urls(v)]
+    if isinstance(value, list):
+        return [u for v in value for u in public_urls(v)]
+    return []
 
 
 # -- the Nu HTML Checker -------------------------------------------------------------------------------------
@@ -171,6 +193,55 @@ def test_every_feed_has_the_elements_rfc_4287_requires(content_release, document
         for entry in parsed.entries:
             assert entry.get("author") or parsed.feed.get("author"), f"{url}: {entry.title}: feedparser finds no author"
             assert release_file(content_release, entry.link), f"{url}: {entry.link} is no file of the release"
+
+
+# -- structured data and share cards -------------------------------------------------------------------------
+def test_structured_data_names_only_files_of_the_release_and_articles_have_authors(content_release, pages):
+    problems, articles = [], 0
+    for url, doc in pages.items():
+        data = extruct.extract(
+            lxml_html.tostring(doc, encoding="unicode"), base_url=BASE + url, syntaxes=["json-ld"], errors="strict"
+        )
+        for item in data["json-ld"]:
+            for ref in public_urls(item):
+                if release_file(content_release, ref) is None:
+                    problems.append(f"{url}: JSON-LD {item.get('@type')} names {ref}, which is not in the release")
+            if item.get("@type") in ("Article", "NewsArticle", "BlogPosting"):
+                articles += 1
+                for prop in ("headline", "author", "publisher", "datePublished"):
+                    if not item.get(prop):
+                        problems.append(f"{url}: Article without {prop}")
+                for who in ("author", "publisher"):
+                    for party in item.get(who) if isinstance(item.get(who), list) else [item.get(who)]:
+                        if party and not (isinstance(party, dict) and party.get("@type") and party.get("name")):
+                            problems.append(f"{url}: Article {who} {party!r} has no @type and name")
+    assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} problems)"
+    assert articles >= 10, "every story carries an Article"
+
+
+def test_every_page_has_a_share_card_whose_image_is_in_the_release(content_release, pages):
+    problems = []
+    for url, doc in pages.items():
+        data = extruct.extract(lxml_html.tostring(doc, encoding="unicode"), base_url=BASE + url, syntaxes=["opengraph"])
+        og = {}
+        for item in data["opengraph"]:
+            for key, value in item.get("properties", []):
+                og.setdefault(key, value)
+        missing = [key for key in SHARE_CARD if not og.get(key)]
+        if missing:
+            problems.append(f"{url}: no {', '.join(missing)}")
+            continue
+        canonical = doc.xpath("//link[@rel='canonical']/@href")[0]
+        if og["og:url"] != canonical:
+            problems.append(f"{url}: og:url {og['og:url']} is not the canonical {canonical}")
+        image = release_file(content_release, og["og:image"])
+        if image is None or image.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+            problems.append(f"{url}: og:image {og['og:image']} is no JPEG or PNG of the release")
+        if not (og.get("og:image:width") and og.get("og:image:height") and og.get("og:image:alt")):
+            problems.append(f"{url}: og:image without width, height or alt")
+        if not doc.xpath("//meta[@name='twitter:card']/@content"):
+            problems.append(f"{url}: no twitter:card")
+    assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} of {len(pages)} pages)"
 
 
 # -- the live API against docs/openapi.yaml ------------------------------------------------------------------
