@@ -7,6 +7,7 @@ the standards it claims:
 - structured data as extruct reads it (JSON-LD, Open Graph): every URL it names on the public site is a file
   of the release, Articles name an author, and every page has a share card (WeChat reads og:title,
   og:description and og:image);
+- landmarks: two of one kind on a page each carry a distinct accessible name;
 - schemathesis against the live API (`/api/v2/`) with docs/openapi.yaml: no 5xx, and every answer,
   errors included, as the document says.
 
@@ -242,6 +243,39 @@ def test_every_page_has_a_share_card_whose_image_is_in_the_release(content_relea
         if not doc.xpath("//meta[@name='twitter:card']/@content"):
             problems.append(f"{url}: no twitter:card")
     assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} of {len(pages)} pages)"
+
+
+# -- landmarks -----------------------------------------------------------------------------------------------
+LANDMARKS = {"aside": "complementary", "nav": "navigation"}
+
+
+def accessible_name(doc, element) -> str:
+    if element.get("aria-label"):
+        return element.get("aria-label").strip()
+    names = []
+    for ref in (element.get("aria-labelledby") or "").split():
+        target = doc.get_element_by_id(ref, None)
+        if target is not None:
+            names.append(target.text_content().strip())
+    return " ".join(names)
+
+
+def test_two_landmarks_of_one_kind_on_a_page_have_distinct_names(documents):
+    """ARIA's landmark rule (and axe's landmark-unique): a screen reader lists the landmarks by role and
+    name; two complementary or navigation landmarks need names that tell them apart."""
+    problems = []
+    for url, doc in documents.items():
+        for tag, role in LANDMARKS.items():
+            elements = doc.xpath(f"//{tag}[not(@role)] | //*[@role='{role}']")
+            if len(elements) < 2:
+                continue
+            names = [accessible_name(doc, e) for e in elements]
+            unnamed = [e.get("class") or e.tag for e, name in zip(elements, names, strict=True) if not name]
+            if unnamed:
+                problems.append(f"{url}: {len(elements)} <{tag}> ({role}), unnamed: {unnamed}")
+            elif len(set(names)) < len(names):
+                problems.append(f"{url}: {len(elements)} <{tag}> ({role}) with the same name: {names}")
+    assert not problems, "\n".join(problems) + f"\n({len(problems)} pages)"
 
 
 # -- the live API against docs/openapi.yaml ------------------------------------------------------------------
