@@ -81,6 +81,11 @@ def open_action_menu(page):
     footer.locator("[data-w-dropdown-target='toggle']").last.click()
 
 
+def primary_action(page):
+    """The big button at the bottom of the page editor (the action menu's first item)."""
+    return page.locator("footer nav.actions--primary button").first
+
+
 def test_an_editor_writes_a_reviewer_approves_and_the_static_site_shows_it(cms, request):
     base = cms
     with playwright.sync_playwright() as p:
@@ -125,14 +130,20 @@ def test_an_editor_writes_a_reviewer_approves_and_the_static_site_shows_it(cms, 
         assert "提交" in editor.locator(".messages").inner_text()
         assert not story.live
         assert WorkflowState.objects.filter(object_id=str(story.pk), status="in_progress").exists()
+        # In review, the editor's big button is 保存草稿 and they read one message, theirs.
+        editor.goto(f"{base}/admin/pages/{story.pk}/edit/")
+        assert primary_action(editor).inner_text().strip() == "保存草稿"
+        banners = editor.locator(".messages").inner_text()
+        assert "已提交审核" in banners and "不能批准" not in banners, banners
 
         reviewer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         log_in(reviewer, base, "reviewer")
         reviewer.get_by_role("link", name=TITLE).first.click()
         reviewer.wait_for_load_state("networkidle")
-        open_action_menu(reviewer)
+        approve = primary_action(reviewer)  # the reviewer's big button, not an item under 保存草稿
+        assert approve.inner_text().strip() == "批准并发布"
         with reviewer.expect_navigation():
-            reviewer.get_by_role("button", name=re.compile("^批准 和发布")).first.click()
+            approve.click()
         reviewer.wait_for_load_state("networkidle")
         story.refresh_from_db()
         assert story.live

@@ -46,6 +46,12 @@ def revision_author_id(obj) -> int | None:
     return revision.user_id if revision else None
 
 
+def submitted_by(obj, user) -> bool:
+    """Whether `user` submitted the page now in review."""
+    state = getattr(obj, "current_workflow_state", None)
+    return bool(state and state.requested_by_id == user.pk)
+
+
 class ReviewTask(AbstractGroupApprovalTask):
     """Members of the reviewers' group approve or send back; nobody approves a revision they wrote, and a
     revision that carries personal data is never approved (the publishing guard says what and where)."""
@@ -54,6 +60,17 @@ class ReviewTask(AbstractGroupApprovalTask):
         if revision_author_id(obj) == user.pk:
             return []
         return super().get_actions(obj, user)
+
+    def is_reviewer(self, user) -> bool:
+        """A member of the task's groups (or a superuser): someone who may approve others' revisions."""
+        return user.is_superuser or self._user_in_groups(user)
+
+    def locked_for_user(self, obj, user):
+        """A page in review is locked, as in Wagtail, except for reviewers and for the person who submitted it:
+        they may go on saving drafts. What an approval publishes is the revision submitted and reviewed
+        (cms.core.gate.publish_reviewed_revision); a draft saved during the review stays a draft until it is
+        submitted again, and the reviewer is told so."""
+        return super().locked_for_user(obj, user) and not submitted_by(obj, user)
 
     def on_action(self, task_state, user, action_name, **kwargs):
         if action_name != "approve":

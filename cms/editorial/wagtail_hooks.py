@@ -20,7 +20,7 @@ from wagtail.models import Page, Revision
 from cms.core import gate
 from cms.core.privacy import PublishRefused
 
-from .models import ShareLink, latest_draft
+from .models import ReviewTask, ShareLink, latest_draft, submitted_by
 
 
 @hooks.register("before_publish_page")
@@ -104,12 +104,54 @@ def only_review_publishes(menu_items, request, context):
         menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
 
 
+def action_rank(item) -> int:
+    """Where an action goes in the editor's footer: the first is the big button, the others its menu.
+
+    A reviewer reviewing sees 批准并发布 as the button and 要求修改 first in the menu; anyone else (an editor,
+    in review or not) sees 保存草稿 as the button, then submitting; withdrawing a review and unpublishing,
+    which undo work, come last. Wagtail orders by its own numbers: 保存草稿, 取消发布, 取消工作流, then the
+    review's actions, so a reviewer's 批准 was the fifth item, under 保存草稿's menu.
+    """
+    if item.name == "approve":
+        return 1 if getattr(item, "launch_modal", False) else 0  # 批准并发布, then 带评论批准并发布
+    if item.name == "reject":
+        return 1
+    return {
+        "action-save-draft": 2,
+        "action-submit": 3,
+        "action-restart-workflow": 4,
+        "action-publish": 3,
+        "action-cancel-workflow": 8,
+        "action-unpublish": 9,
+        "action-page-locked": 10,
+    }.get(item.name, 5)
+
+
+@hooks.register("construct_page_action_menu")
+def primary_action_for_the_role(menu_items, request, context):
+    menu_items.sort(key=action_rank)  # stable: Wagtail's order within a rank
+
+
+REVIEWERS_OWN = "这是你自己写的修改：需要另一位审核员审核，你不能批准自己的修改。"
+SUBMITTERS = (
+    "已提交审核，审核员批准后就会发布你提交的版本。你仍可以修改并保存草稿，"
+    "但审核开始后保存的修改不在这次审核里：要发布它们，需要再次提交审核。"
+)
+
+
 @hooks.register("before_edit_page")
-def explain_own_review(request, page):
-    """A reviewer opening a revision of their own in review sees why there is no "approve" button."""
+def explain_review(request, page):
+    """One message about the review, the one for this person: a reviewer opening a revision of their own
+    learns why there is no 批准; the editor who submitted the page learns what they may still do."""
     state = page.current_workflow_task_state if request.method == "GET" else None
-    if state and state.revision and state.revision.user_id == request.user.pk:
-        messages.info(request, "这是你自己写的修改：需要另一位审核员审核，你不能批准自己的修改。")
+    if not (state and state.revision):
+        return
+    task = state.task.specific
+    reviewer = isinstance(task, ReviewTask) and task.is_reviewer(request.user)
+    if reviewer and state.revision.user_id == request.user.pk:
+        messages.info(request, REVIEWERS_OWN)
+    elif not reviewer and submitted_by(page, request.user):
+        messages.info(request, SUBMITTERS)
 
 
 SITE_ADMINS = "站点管理员"
