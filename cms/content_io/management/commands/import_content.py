@@ -1,4 +1,3 @@
-import sys
 import time
 from pathlib import Path
 
@@ -8,29 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cms.content_io.importer import run_import
 from cms.content_io.models import ContentSource
-
-
-class Progress:
-    """A progress bar on long runs: redrawn in place on a terminal, every tenth elsewhere."""
-
-    def __init__(self, stream, label: str, threshold: int = 40):
-        self.stream, self.label, self.threshold = stream, label, threshold
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.last = -1
-
-    def __call__(self, done: int, total: int):
-        if total < self.threshold:
-            return
-        tenth = done * 10 // total
-        if self.tty:
-            bar = "█" * (done * 30 // total)
-            self.stream.write(f"\r{self.label} [{bar:<30}] {done}/{total}")
-            if done == total:
-                self.stream.write("\n")
-        elif tenth != self.last:
-            self.stream.write(f"{self.label} {done}/{total}\n")
-        self.last = tenth
-        self.stream.flush()
+from cms.core.progress import Progress
 
 
 class Command(BaseCommand):
@@ -56,7 +33,7 @@ class Command(BaseCommand):
             publish=options["publish"],
             dry_run=options["dry_run"],
             budget=options["time_budget"],
-            progress=Progress(sys.stderr, "导入"),
+            progress=Progress("导入"),
         )
         for problem in report.rejected:
             self.stderr.write(self.style.ERROR(f"拒绝 {problem}"))

@@ -1,8 +1,6 @@
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
-from cms.content_io.management.commands.import_content import Progress
+from cms.core.progress import Progress
 from cms.publishing.builder import BuildFailed, build_site
 
 STAGES = {"render": "渲染", "verify": "检查", "search": "搜索索引"}
@@ -18,7 +16,7 @@ class Command(BaseCommand):
         bars: dict[str, Progress] = {}
 
         def progress(stage, done, total):
-            bar = bars.setdefault(stage, Progress(sys.stderr, STAGES.get(stage, stage), threshold=50))
+            bar = bars.setdefault(stage, Progress(STAGES.get(stage, stage), threshold=50))
             bar(done, total)
 
         try:
