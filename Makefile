@@ -62,6 +62,10 @@ test: lint check ## Lint, checks, then the test suite
 bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
 	$(BIN)/python bench/publish_bench.py
 
+.PHONY: bench-search
+bench-search: install ## Search index at 2,000 and 20,000 generated stories: build, publish update, bytes and query time in Chromium, recall (prints figures; 10–30 minutes)
+	$(BIN)/python bench/search_bench.py
+
 .PHONY: load faults audit editors
 load: install ## nginx under wrk load while 100 publishes go live: failed requests (must be 0), latency, publish rate
 	$(BIN)/python bench/load_publish.py
