@@ -14,8 +14,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from wagtail.models import PageViewRestriction
 
-from cms.publishing.builder import BuildFailed, build_site, current_release_dir, rollback
+from cms.publishing.builder import build_site
 from cms.publishing.models import BuildRequest, Release
+from cms.publishing.releases import BuildFailed, current_release_dir, rollback
 from cms.publishing.search import IndexReader
 from cms.publishing.verify import examine
 from tests import test_publishing

@@ -14,8 +14,9 @@ import pytest
 from django.core.management import call_command
 
 from cms.core.models import Tag
-from cms.publishing.builder import BuildFailed, build_site, current_release_dir, process_requests, rollback
+from cms.publishing.builder import build_site, process_requests
 from cms.publishing.models import BuildRequest, Release
+from cms.publishing.releases import BuildFailed, current_release_dir, rollback
 from cms.publishing.search import IndexReader
 from cms.stories.models import StoryPage
 from tests.helpers import make_image, make_person, make_story, make_street
@@ -298,7 +299,8 @@ def test_a_burst_of_requests_makes_one_build(stories, site_dir):
 
 SPARE_SCRIPT = r"""
 import hashlib
-from cms.publishing.builder import build_site, current_release_dir, process_requests, spare_dir
+from cms.publishing.builder import build_site, process_requests
+from cms.publishing.releases import current_release_dir, spare_dir
 from cms.publishing.models import BuildRequest
 from cms.stories.models import StoryPage
 
@@ -386,10 +388,11 @@ def test_a_build_killed_while_making_the_search_index_leaves_the_live_site_as_it
 def test_a_compaction_killed_halfway_is_done_by_the_next_build(stories, site_dir, monkeypatch):
     """Past the delta's limit, the publish goes live with the delta and a second release folds it into a new
     base. Killed while it does, the live search still works, and the next build finishes the job."""
-    from cms.publishing import builder, search
+    from cms.publishing import builder, compaction
+    from cms.publishing.search import index
 
     build_site(full=True)
-    monkeypatch.setattr(search, "DELTA_LIMIT", 0)
+    monkeypatch.setattr(index, "DELTA_LIMIT", 0)
     story = make_story(stories["index"], title="合并索引做到一半", date=datetime.date(2023, 4, 1))
     real = builder.update_index
 
@@ -398,7 +401,8 @@ def test_a_compaction_killed_halfway_is_done_by_the_next_build(stories, site_dir
             raise KeyboardInterrupt
         return real(out, docs, previous, put, compact=compact)
 
-    monkeypatch.setattr(builder, "update_index", killed_when_compacting)
+    monkeypatch.setattr(builder, "update_index", killed_when_compacting)  # the publish's delta
+    monkeypatch.setattr(compaction, "update_index", killed_when_compacting)  # the new base, after the publish
     with pytest.raises(KeyboardInterrupt):
         build_site()
     page_release = current_release_dir()
@@ -406,6 +410,7 @@ def test_a_compaction_killed_halfway_is_done_by_the_next_build(stories, site_dir
     assert IndexReader(page_release).find("合并索引") == {url}, "live, with the story in the delta"
     assert len(json.loads((page_release / "searchindex/index.json").read_text())["segments"][1]["tables"]) == 1
     monkeypatch.setattr(builder, "update_index", real)
+    monkeypatch.setattr(compaction, "update_index", real)
     result = build_site()  # nothing changed, but the compaction never went live
     live = Release.objects.get(status=Release.STATUS_LIVE)
     assert live.content_of is not None and live.content_of.name == page_release.name
@@ -419,7 +424,7 @@ def test_a_compaction_killed_halfway_is_done_by_the_next_build(stories, site_dir
 def test_search_records_no_kept_release_uses_are_removed_when_the_index_is_folded(
     stories, site_dir, monkeypatch, settings
 ):
-    from cms.publishing import search
+    from cms.publishing.search import index
 
     settings.SITE_RELEASES_KEEP = 1
     build_site(full=True)
@@ -430,7 +435,7 @@ def test_search_records_no_kept_release_uses_are_removed_when_the_index_is_folde
         build_site()
     records = {p.stem for p in (site_dir / "search-records").rglob("*.json")}
     assert len(records) >= len(search_docs_of_live()) + 3, "old versions are kept until the index is folded"
-    monkeypatch.setattr(search, "DELTA_LIMIT", 0)
+    monkeypatch.setattr(index, "DELTA_LIMIT", 0)
     story.title = "最后的标题"
     story.save_revision().publish()
     build_site()
@@ -440,7 +445,7 @@ def test_search_records_no_kept_release_uses_are_removed_when_the_index_is_folde
 
 
 def search_docs_of_live() -> dict:
-    from cms.publishing.builder import load_manifest, search_docs
+    from cms.publishing.releases import load_manifest, search_docs
 
     return search_docs(load_manifest(current_release_dir().name)["files"])
 

@@ -1,4 +1,4 @@
-"""The static search index (cms/publishing/search.py): what a page gives it, and that a publish's delta
+"""The static search index (cms/publishing/search/): what a page gives it, and that a publish's delta
 answers every query exactly as a full index of the same pages would, whatever the sequence of edits."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cms.core import analyzer
 from cms.publishing import search
-from cms.publishing.builder import put_file
+from cms.publishing.files import put_file
 
 PAGE = """<!DOCTYPE html><html><head><title>不算</title><script>var x = "脚本里的字";</script></head><body>
 <nav>导航里的字</nav>

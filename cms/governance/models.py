@@ -23,6 +23,7 @@ from cms.core.api import PageLinkSerializer, StreamSerializer, StreetSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage, SourceLink
 from cms.core.models.snippets import Street
+from cms.core.publishing_protocol import Versions
 from cms.core.sources import SourcesSerializer
 
 from .diagram import model_diagram
@@ -162,7 +163,7 @@ class ModelIndexPage(RoutablePageMixin, BasePage):
         return self.render(request, context_overrides=ctx, template="governance/street_page.html")
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         components = list(self.components().values_list("pk", "title", "slug"))
         listed = [(pk, t, s, versions.get(pk)) for pk, t, s in components]
         street_rows = list(
@@ -334,7 +335,7 @@ class ComponentPage(BasePage):
         )
         return context
 
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         parent = self.get_parent()
         nav = list(live_components(parent).values_list("pk", "title", "slug"))
         linked = [*self.story_ids(), *([self.playbook_chapter_id] if self.playbook_chapter_id else [])]

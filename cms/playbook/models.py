@@ -24,6 +24,7 @@ from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage
 from cms.core.models.base import BasePageForm
 from cms.core.models.snippets import Street
+from cms.core.publishing_protocol import Versions
 
 from . import pdf
 from .blocks import CaseBlock, PitfallBlock, StepBlock, TemplateBlock
@@ -224,7 +225,7 @@ class PlaybookPage(RoutablePageMixin, BasePage):
         return response
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         chapters = list(self.chapters().values_list("pk", "title", "slug"))
         ids = [pk for pk, _t, _s in chapters]
         changes = list(
@@ -445,7 +446,7 @@ class PlaybookChapterPage(BasePage):
         return context
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         """The chapter shows the whole chapter list (titles, order), the streets and stories of its cases."""
         parent = self.get_parent()
         nav = list(
@@ -460,7 +461,7 @@ class PlaybookChapterPage(BasePage):
         return {"": [nav, streets_version(), documents_version(), linked, parent.title, parent.slug, components]}
 
     @classmethod
-    def build_queryset(cls):
+    def build_queryset(cls) -> models.QuerySet:
         return cls.objects.all()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cms.core.publishing_protocol import BuildState, PreparesBuild
+
 from .render import Renderer, serve_page
 from .routes import site_root
 
@@ -12,7 +14,7 @@ def render_page_object(page, request) -> bytes:
     path = page.get_url_parts()[2] if page.get_url_parts() else "/"
     static_request = renderer.request(path)
     static_request.is_preview = True
-    if hasattr(type(page), "prepare_build"):
-        type(page).prepare_build([page], {})
+    if isinstance(type(page), PreparesBuild):
+        type(page).prepare_build([page], BuildState())
     response = serve_page(page, static_request)
     return response.content

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import hashlib
 import json
-import multiprocessing
-import os
 import re
-import signal
-import time
-import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +14,6 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import connections
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from rest_framework.fields import DateTimeField
@@ -29,15 +21,17 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.models import Page, Site
 
 from cms.core.models import SiteSettings
+from cms.core.publishing_protocol import BuildState, HasBuildQueryset, PreparesBuild
 
+from .files import compress_data
 from .routes import API_PREFIX, Route
-from .search import extract_record, store_record
+from .search.records import extract_record, store_record
+from .verify import examine
+from .worker import worker
 
 DATETIME = DateTimeField()  # the live API's format for dates and times
 JSON_URL = re.compile(r'"(https?://[^"]+|/(?:static|media)/[^"]+)"')
 ATTR_URL = re.compile(r'(?:src|href|content|srcset|imagesrcset)="([^"]+)"')
-PARALLEL_THRESHOLD = 120  # from this many routes: a pool of forked workers, in chunks
-SPLIT_THRESHOLD = 4  # from this many (small builds): one forked helper shares the routes with this process
 
 
 class RenderError(Exception):
@@ -71,9 +65,9 @@ def make_request(site: Site, path: str = "/"):
 
 
 class Renderer:
-    def __init__(self, site: Site, state: dict | None = None, extra=((), ())):
+    def __init__(self, site: Site, state: BuildState | None = None, extra=((), ())):
         self.site = site
-        self.state = state or {}
+        self.state = state if state is not None else BuildState()
         self.sitemap_entries, self.api_ids = extra
         self.settings_obj = SiteSettings.load()
         self.menu = list(
@@ -101,9 +95,9 @@ class Renderer:
         for pk, content_type_id in Page.objects.filter(pk__in=missing).values_list("pk", "content_type_id"):
             by_type[ContentType.objects.get_for_id(content_type_id).model_class()].append(pk)
         for cls, pks in by_type.items():
-            qs = cls.build_queryset() if hasattr(cls, "build_queryset") else cls.objects.all()
+            qs = cls.build_queryset() if isinstance(cls, HasBuildQueryset) else cls.objects.all()
             loaded = list(qs.filter(pk__in=pks))
-            if hasattr(cls, "prepare_build"):
+            if isinstance(cls, PreparesBuild):
                 cls.prepare_build(loaded, self.state)
             for page in loaded:
                 self.pages[page.pk] = page
@@ -223,17 +217,14 @@ def api_summary(page, base: str | None = None) -> dict:
     }
 
 
-_api_items: dict[tuple, str] = {}  # a light row (and the base URL) → its entry in the index, as JSON
-
-
 def api_item_json(row: dict, base: str) -> str:
     """api_summary(row) as compact JSON, remembered per row: the index is rebuilt on every publish."""
     key = (base, *row.values())
-    item = _api_items.get(key)
+    item = worker.api_items.get(key)
     if item is None:
-        if len(_api_items) > 100_000:
-            _api_items.clear()
-        item = _api_items[key] = json.dumps(api_summary(row, base), ensure_ascii=False, separators=(",", ":"))
+        if len(worker.api_items) > 100_000:
+            worker.api_items.clear()
+        item = worker.api_items[key] = json.dumps(api_summary(row, base), ensure_ascii=False, separators=(",", ":"))
     return item
 
 
@@ -253,9 +244,6 @@ def extract_assets(text: str) -> list[str]:
 
 def write_file(root: Path, rel: str, data: bytes, parts: list[str] | None = None) -> Rendered:
     """Write one file with its compressed twins, and examine it for the release check (in the worker)."""
-    from .builder import compress_data
-    from .verify import examine
-
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -273,153 +261,3 @@ def write_file(root: Path, rel: str, data: bytes, parts: list[str] | None = None
         record = extract_record("/" + rel.removesuffix("index.html"), text)
         doc = store_record(record) if record else ""
     return Rendered(rel, hashlib.sha256(data).hexdigest(), len(data), assets, twins, links, problems, doc)
-
-
-_worker: Renderer | None = None  # one per process and build; forked workers inherit the parent's state
-
-
-def _renderer() -> Renderer:
-    global _worker
-    if _worker is None:
-        site_id, _root, state, extra = _build_args
-        _worker = Renderer(Site.objects.select_related("root_page").get(pk=site_id), state, extra)
-    return _worker
-
-
-def _render_chunk(routes: list[Route]) -> list[Rendered]:
-    renderer = _renderer()
-    renderer.load_pages({r.page_id for r in routes if r.page_id})
-    out = []
-    for route in routes:
-        data = renderer.render(route)
-        out.append(write_file(Path(_build_args[1]), route.file, data, renderer.parts))
-    return out
-
-
-# How long each file took to render in this process's last builds: a small build hands out the slowest first.
-_last_cost: dict[str, float] = {}
-
-
-def _claim_and_render(routes: list[Route], counter) -> list[Rendered]:
-    """Render routes in order, each claimed from the counter shared with the other process."""
-    out = []
-    while True:
-        with counter.get_lock():
-            index = counter.value
-            counter.value += 1
-        if index >= len(routes):
-            return out
-        route = routes[index]
-        started = time.perf_counter()
-        out.extend(_render_chunk([route]))
-        _last_cost[route.file] = time.perf_counter() - started
-
-
-def _die_with_parent(parent: int):
-    """A forked helper must not outlive a killed build: it would keep the build lock's file open (and so
-    the lock held) and write into a folder the next build removes. Linux: PR_SET_PDEATHSIG."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _split_helper(parent: int, routes: list[Route], counter, conn, parent_end):
-    """The forked helper of a small build: render what it claims, send back the results (or the error)."""
-    _die_with_parent(parent)
-    parent_end.close()  # so a send fails (instead of blocking) if the parent is gone
-    try:
-        conn.send(("ok", _claim_and_render(routes, counter), dict(_last_cost)))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the build
-        conn.send(("error", f"{exc}", traceback.format_exc(limit=5)))
-    finally:
-        conn.close()
-
-
-def _render_split(routes: list[Route], progress) -> list[Rendered]:
-    """Render a small build on two cores: this process and one forked helper (which inherits the warm
-    caches and what the signatures computed) claim routes one by one, the slowest last time first. The
-    special files (API index, sitemap) stay in this process, where their caches live on between builds."""
-    own = [r for r in routes if r.kind == "special"]
-    shared = [r for r in routes if r.kind != "special"]
-    shared.sort(key=lambda r: _last_cost.get(r.file, 0.02), reverse=True)
-    ctx = multiprocessing.get_context("fork")
-    counter = ctx.Value("i", 0)
-    reader, writer = ctx.Pipe(duplex=False)
-    connections.close_all()  # neither process may use the other's database connection
-    helper = ctx.Process(target=_split_helper, args=(os.getpid(), shared, counter, writer, reader), daemon=True)
-    helper.start()
-    writer.close()
-    try:
-        mine = _render_chunk(own) + _claim_and_render(shared, counter)
-        progress(len(mine), len(routes))
-        try:
-            status, payload, extra = reader.recv()
-        except EOFError:
-            raise RenderError("渲染子进程意外退出") from None
-        if status != "ok":
-            raise RenderError(payload)
-        done_here = {r.file for r in mine}
-        _last_cost.update((k, v) for k, v in extra.items() if k not in done_here)
-    finally:
-        reader.close()
-        helper.join(5)
-        if helper.is_alive():
-            helper.kill()
-            helper.join()
-    progress(len(routes), len(routes))
-    return mine + payload
-
-
-def _reset_worker(parent: int):
-    global _worker
-    _die_with_parent(parent)
-    _worker = None
-    connections.close_all()
-
-
-_build_args: tuple = ()
-
-
-def render_routes(
-    site: Site, routes: list[Route], root: Path, all_routes: dict[str, Route], state: dict | None = None, progress=None
-) -> list[Rendered]:
-    """Render the routes into root. Large builds use one process per core (fork), small ones stay in process."""
-    global _build_args, _worker
-    progress = progress or (lambda done, total: None)
-    sitemap_entries = sorted(
-        (r.url, r.page_id) for r in all_routes.values() if r.kind == "page" and r.file.endswith(".html")
-    )
-    api_ids = sorted({r.page_id for r in all_routes.values() if r.kind == "api"})
-    _build_args = (site.pk, str(root), state or {}, (sitemap_entries, api_ids))
-    _worker = None
-    total = len(routes)
-    workers = min(os.cpu_count() or 1, 4)
-    out: list[Rendered] = []
-    try:
-        if SPLIT_THRESHOLD <= total < PARALLEL_THRESHOLD and workers >= 2 and not _in_memory_db():
-            return _render_split(routes, progress)
-        if total < PARALLEL_THRESHOLD or workers < 2 or _in_memory_db():
-            step = max(1, total // 50)
-            for start in range(0, total, step):
-                out += _render_chunk(routes[start : start + step])
-                progress(min(start + step, total), total)
-            return out
-        connections.close_all()
-        chunks = [routes[i : i + 50] for i in range(0, total, 50)]
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers, initializer=_reset_worker, initargs=(os.getpid(),)) as pool:
-            for result in pool.imap_unordered(_render_chunk, chunks):
-                out += result
-                progress(len(out), total)
-        return out
-    finally:
-        _worker = None
-
-
-def _in_memory_db() -> bool:
-    """True when rendering must stay in this process: an in-memory SQLite database cannot be shared, and a
-    build inside an open transaction (a test's, or a caller's atomic block) would lose it if the
-    connection were closed for a fork, and forked processes could not see its uncommitted rows."""
-    conn = connections["default"]
-    return (conn.vendor == "sqlite" and conn.is_in_memory_db()) or conn.in_atomic_block

@@ -18,6 +18,9 @@ from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Page, Site
 
 from cms.core.models import SiteSettings
+from cms.core.publishing_protocol import BuildState, HasBulkSignatures, HasStaticSignatures, Versions
+
+from .worker import worker
 
 API_PREFIX = "api/v2/pages/"
 
@@ -54,9 +57,6 @@ def route_signature(glob: str, kind: str, encoded: str) -> str:
     return hashlib.sha1(f"{glob}\0{kind}\0{encoded}".encode(), usedforsecurity=False).hexdigest()
 
 
-_digest_cache: dict[tuple, str] = {}
-
-
 def tree_digest(*folders: Path, pattern: str = "*") -> str:
     """A digest of every file under the folders (templates, static sources, code): any edit rebuilds
     everything. Files are read again only when one's size or modification time changed."""
@@ -67,13 +67,13 @@ def tree_digest(*folders: Path, pattern: str = "*") -> str:
                 st = path.stat()
                 stats.append((str(path), st.st_size, st.st_mtime_ns))
     key = tuple(stats)
-    if key not in _digest_cache:
+    if key not in worker.tree_digests:
         h = hashlib.sha1(usedforsecurity=False)
         for name, _size, _mtime in stats:
             h.update(name.encode())
             h.update(Path(name).read_bytes())
-        _digest_cache[key] = h.hexdigest()
-    return _digest_cache[key]
+        worker.tree_digests[key] = h.hexdigest()
+    return worker.tree_digests[key]
 
 
 def code_digest() -> str:
@@ -150,7 +150,7 @@ def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
 
 
 def collect_routes(
-    site: Site | None = None, extra: str = "", state: dict | None = None
+    site: Site | None = None, extra: str = "", state: BuildState | None = None
 ) -> tuple[dict[str, Route], dict[int, int | None], str]:
     """All routes of the public site with their signatures; the live revision of each page; the global digest.
 
@@ -158,10 +158,10 @@ def collect_routes(
     renderer does not compute it again.
     """
     site = site or site_root()
-    state = {} if state is None else state
+    state = BuildState() if state is None else state
     pages = live_pages(site)
     glob = global_signature(site, pages, extra)
-    versions = {p.pk: p.live_revision_id or str(p.last_published_at) for p in pages}
+    versions: Versions = {p.pk: p.live_revision_id or str(p.last_published_at) for p in pages}
     routes: dict[str, Route] = {}
 
     def add(url, kind, page_id, subpath, signature, encoded: str | None = None):
@@ -178,8 +178,8 @@ def collect_routes(
     root_path = site.root_page.url_path
     paths = {p.pk: "/" + p.url_path[len(root_path) :] for p in pages if p.url_path.startswith(root_path)}
     for cls, group in by_class.items():
-        bulk = cls.static_signatures_bulk(group, versions, state) if hasattr(cls, "static_signatures_bulk") else {}
-        per_page = hasattr(cls, "static_signatures")
+        bulk = cls.static_signatures_bulk(group, versions, state) if isinstance(cls, HasBulkSignatures) else {}
+        per_page = isinstance(cls, HasStaticSignatures)
         specific = {p.pk: p for p in cls.objects.filter(pk__in=[p.pk for p in group])} if per_page else {}
         for page in group:
             path = paths.get(page.pk)

@@ -12,6 +12,8 @@ from wagtail.models import Page
 
 from cms.core.privacy import KIND_LABELS, find_personal_data, organisation_contacts
 
+from .worker import worker
+
 ABSOLUTE_HOST = re.compile(r"https?://([^/\"'\s<>?#]+)")
 LINK_ATTR = re.compile(r'\s(?:href|src|srcset|imagesrcset)="([^"]*)"')
 TEXT_SUFFIXES = (".html", ".json", ".xml", ".txt")
@@ -79,17 +81,14 @@ def exists(out: Path, target: str) -> bool:
     return path.is_dir() and (path / "index.html").is_file()
 
 
-# Per composite file (the API index, the sitemap: rebuilt on every publish, hundreds of kilobytes), what
-# each of its parts held when last scanned. A warm worker scans only the parts that are new.
-_scanned_parts: dict[str, tuple[tuple[str, ...], dict[str, list[tuple[str, str]]]]] = {}
-
-
 def personal_data_in_parts(rel: str, parts: list[str], allowed: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """find_personal_data over a file made by joining `parts` with separators that cannot be part of a
     match (e.g. "," between JSON objects, newlines between XML elements, each part beginning and ending
     with punctuation): the same findings as scanning the whole text, but each distinct part is scanned
-    once per process (again when the allowed contacts change)."""
-    known_allowed, known = _scanned_parts.get(rel, ((), {}))
+    once per process (again when the allowed contacts change): the composite files (the API index, the
+    sitemap) are rebuilt on every publish and hundreds of kilobytes long, and a warm worker scans only the
+    parts that are new (worker.scanned_parts)."""
+    known_allowed, known = worker.scanned_parts.get(rel, ((), {}))
     if known_allowed != allowed:
         known = {}
     seen: dict[str, list[tuple[str, str]]] = {}
@@ -102,7 +101,7 @@ def personal_data_in_parts(rel: str, parts: list[str], allowed: tuple[str, ...] 
                 found = find_personal_data(part, allowed=allowed)
             seen[part] = found
         hits += found
-    _scanned_parts[rel] = (allowed, seen)  # only the current parts: the cache never outgrows the file
+    worker.scanned_parts[rel] = (allowed, seen)  # only the current parts: the cache never outgrows the file
     return hits
 
 

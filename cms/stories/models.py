@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime
 import json
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from cms.core.api import ImageSerializer, StreamSerializer, StreetSerializer, Ta
 from cms.core.archive import build_archive
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage, SourceLink, Street, Tag
+from cms.core.publishing_protocol import BuildState, Versions
 from cms.core.sources import SourcesSerializer
 from cms.core.sources import json_ld as source_json_ld
 from cms.core.text import reading_minutes
@@ -197,7 +199,7 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
         return story_feed_response(self, self.stories().prefetch_related("tagged_items__tag")[:30])
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: dict[int, object]) -> dict[str, object]:
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
         """Every route of the listing, with the ids and versions of what it shows."""
         per_page = settings.STORIES_PER_PAGE
         rows = list(self.stories().order_by("-date", "-pk").values_list("pk", "street_id"))
@@ -413,13 +415,13 @@ class StoryPage(BasePage):
         return picks
 
     @classmethod
-    def live_index(cls, state: dict | None = None) -> dict:
+    def live_index(cls, state: BuildState | None = None) -> dict:
         """Dates, streets, tags and editors' picks of every live story, read once per build.
 
         Queries filter by joins, not by lists of thousands of ids, which Django prepares one by one.
         """
-        if state is not None and "stories.index" in state:
-            return state["stories.index"]
+        if state is not None and state.stories_index is not None:
+            return state.stories_index
         live = {
             pk: (date, street_id)
             for pk, date, street_id in story_listing_queryset().values_list("pk", "date", "street_id")
@@ -441,11 +443,13 @@ class StoryPage(BasePage):
             picks.setdefault(page_id, []).append(related_id)
         index = {"live": live, "tags_of": tags_of, "tag_names": tag_names, "picks": picks}
         if state is not None:
-            state["stories.index"] = index
+            state.stories_index = index
         return index
 
     @classmethod
-    def bulk_related(cls, pages: list[Page], live_ids: set[int], state: dict | None = None) -> dict[int, list[int]]:
+    def bulk_related(
+        cls, pages: list[Page], live_ids: set[int], state: BuildState | None = None
+    ) -> dict[int, list[int]]:
         """related_stories() for many stories at once, as ids: the same choice in a few queries."""
         index = cls.live_index(state)
         live, tags_of, picks = index["live"], index["tags_of"], index["picks"]
@@ -491,10 +495,10 @@ class StoryPage(BasePage):
         return out
 
     @classmethod
-    def static_signatures_bulk(cls, pages: list[Page], versions: dict[int, object], state: dict) -> dict[int, object]:
+    def static_signatures_bulk(cls, pages: Sequence[Page], versions: Versions, state: BuildState) -> dict[int, object]:
         """What each story's page depends on, for many stories in a handful of queries."""
         related = cls.bulk_related(pages, set(versions), state)
-        state["stories.related"] = related
+        state.related_stories = related
         index = cls.live_index(state)
         live, tag_names = index["live"], index["tag_names"]
         people: dict[int, list] = {}
@@ -517,7 +521,7 @@ class StoryPage(BasePage):
         }
 
     @classmethod
-    def build_queryset(cls):
+    def build_queryset(cls) -> models.QuerySet:
         """Stories as the static build fetches them: everything the page shows, in a few queries."""
         return cls.objects.select_related("street", "hero_image", "listing_image", "social_image").prefetch_related(
             "tagged_items__tag",
@@ -528,9 +532,9 @@ class StoryPage(BasePage):
         )
 
     @classmethod
-    def prepare_build(cls, pages: list[StoryPage], state: dict):
+    def prepare_build(cls, pages: list[StoryPage], state: BuildState) -> None:
         """Give each story its related cards, chosen in bulk (see related_stories)."""
-        related = state.get("stories.related")
+        related = state.related_stories
         if related is None or any(p.pk not in related for p in pages):
             live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
             related = cls.bulk_related(pages, live_ids, state)

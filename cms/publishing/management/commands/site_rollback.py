@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cms.publishing.builder import BuildFailed, rollback
+from cms.publishing.releases import BuildFailed, rollback
 
 
 class Command(BaseCommand):

@@ -1,0 +1,71 @@
+"""The interface through which page types take part in the static build (cms/publishing), written once.
+
+Content apps never import cms.publishing; the build reads these optional methods of a page class (see
+docs/publishing.md, "Incremental builds: signatures"). A page type without any of them is one file
+whose content depends on its own live revision.
+
+- ``static_signatures(versions)`` (instance): the routes of a page with sub-routes (listings, the home
+  page) and what each shows;
+- ``static_signatures_bulk(pages, versions, state)`` (class): the signatures of many pages of one type in
+  a few queries;
+- ``build_queryset()`` (class): the pages as the build fetches them, with what their template needs;
+- ``prepare_build(pages, state)`` (class): fill in, for many fetched pages at once, what their template
+  reads (e.g. related stories).
+
+Each method is its own Protocol, checkable at run time on the page class
+(``isinstance(StoryPage, PreparesBuild)``), since a page type implements only the ones it needs.
+``tests/test_structure.py`` checks every page type's methods against these signatures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from django.db.models import QuerySet
+
+# Each live page's version for signatures: its live revision's id, or the time it was last published.
+Versions = dict[int, Any]
+
+
+@dataclass
+class BuildState:
+    """What the page types compute once for one build's signatures and keep for its render (the render
+    workers a build forks inherit it). Pages previewed or rendered outside a build get an empty one."""
+
+    # StoryPage.live_index(): dates, streets, tags and editors' picks of every live story.
+    stories_index: dict | None = None
+    # StoryPage.bulk_related(): the ids of each story's related stories, as its page shows them.
+    related_stories: dict[int, list[int]] | None = None
+
+
+@runtime_checkable
+class HasStaticSignatures(Protocol):
+    def static_signatures(self, versions: Versions) -> dict[str, object]:
+        """{subpath: what the file at the page's URL + subpath shows} ("" is the page itself)."""
+        ...
+
+
+@runtime_checkable
+class HasBulkSignatures(Protocol):
+    @classmethod
+    def static_signatures_bulk(cls, pages: Sequence[Any], versions: Versions, state: BuildState) -> dict[int, object]:
+        """{page id: what the page's file shows} for many pages of the class (LivePage rows, not instances)."""
+        ...
+
+
+@runtime_checkable
+class HasBuildQueryset(Protocol):
+    @classmethod
+    def build_queryset(cls) -> QuerySet:
+        """The class's pages as the build fetches them for rendering (select_related, prefetch_related)."""
+        ...
+
+
+@runtime_checkable
+class PreparesBuild(Protocol):
+    @classmethod
+    def prepare_build(cls, pages: list[Any], state: BuildState) -> None:
+        """Fill in what the fetched pages' templates read, for all of them at once."""
+        ...

@@ -1,0 +1,156 @@
+"""Spreading a build's routes over processes: in this process, with one forked helper (small builds), or
+with a pool of forked workers (large builds). Each process renders with its own Renderer, made from the
+build's arguments (worker.build_args) on first use."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from pathlib import Path
+
+from django.db import connections
+from wagtail.models import Site
+
+from cms.core.publishing_protocol import BuildState
+
+from .render import Rendered, Renderer, RenderError, write_file
+from .routes import Route
+from .worker import die_with_parent, worker
+
+PARALLEL_THRESHOLD = 120  # from this many routes: a pool of forked workers, in chunks
+SPLIT_THRESHOLD = 4  # from this many (small builds): one forked helper shares the routes with this process
+
+
+def _renderer() -> Renderer:
+    if worker.renderer is None:
+        site_id, _root, state, extra = worker.build_args
+        worker.renderer = Renderer(Site.objects.select_related("root_page").get(pk=site_id), state, extra)
+    return worker.renderer
+
+
+def _render_chunk(routes: list[Route]) -> list[Rendered]:
+    renderer = _renderer()
+    renderer.load_pages({r.page_id for r in routes if r.page_id})
+    out = []
+    for route in routes:
+        data = renderer.render(route)
+        out.append(write_file(Path(worker.build_args[1]), route.file, data, renderer.parts))
+    return out
+
+
+def _claim_and_render(routes: list[Route], counter) -> list[Rendered]:
+    """Render routes in order, each claimed from the counter shared with the other process."""
+    out = []
+    while True:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        if index >= len(routes):
+            return out
+        route = routes[index]
+        started = time.perf_counter()
+        out.extend(_render_chunk([route]))
+        worker.last_cost[route.file] = time.perf_counter() - started
+
+
+def _split_helper(parent: int, routes: list[Route], counter, conn, parent_end):
+    """The forked helper of a small build: render what it claims, send back the results (or the error)."""
+    die_with_parent(parent)
+    parent_end.close()  # so a send fails (instead of blocking) if the parent is gone
+    try:
+        conn.send(("ok", _claim_and_render(routes, counter), dict(worker.last_cost)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the build
+        conn.send(("error", f"{exc}", traceback.format_exc(limit=5)))
+    finally:
+        conn.close()
+
+
+def _render_split(routes: list[Route], progress) -> list[Rendered]:
+    """Render a small build on two cores: this process and one forked helper (which inherits the warm
+    caches and what the signatures computed) claim routes one by one, the slowest last time first. The
+    special files (API index, sitemap) stay in this process, where their caches live on between builds."""
+    own = [r for r in routes if r.kind == "special"]
+    shared = [r for r in routes if r.kind != "special"]
+    shared.sort(key=lambda r: worker.last_cost.get(r.file, 0.02), reverse=True)
+    ctx = multiprocessing.get_context("fork")
+    counter = ctx.Value("i", 0)
+    reader, writer = ctx.Pipe(duplex=False)
+    connections.close_all()  # neither process may use the other's database connection
+    helper = ctx.Process(target=_split_helper, args=(os.getpid(), shared, counter, writer, reader), daemon=True)
+    helper.start()
+    writer.close()
+    try:
+        mine = _render_chunk(own) + _claim_and_render(shared, counter)
+        progress(len(mine), len(routes))
+        try:
+            status, payload, extra = reader.recv()
+        except EOFError:
+            raise RenderError("渲染子进程意外退出") from None
+        if status != "ok":
+            raise RenderError(payload)
+        done_here = {r.file for r in mine}
+        worker.last_cost.update((k, v) for k, v in extra.items() if k not in done_here)
+    finally:
+        reader.close()
+        helper.join(5)
+        if helper.is_alive():
+            helper.kill()
+            helper.join()
+    progress(len(routes), len(routes))
+    return mine + payload
+
+
+def _reset_worker(parent: int):
+    die_with_parent(parent)
+    worker.renderer = None
+    connections.close_all()
+
+
+def render_routes(
+    site: Site,
+    routes: list[Route],
+    root: Path,
+    all_routes: dict[str, Route],
+    state: BuildState | None = None,
+    progress=None,
+) -> list[Rendered]:
+    """Render the routes into root. Large builds use one process per core (fork), small ones stay in process."""
+    progress = progress or (lambda done, total: None)
+    sitemap_entries = sorted(
+        (r.url, r.page_id) for r in all_routes.values() if r.kind == "page" and r.file.endswith(".html")
+    )
+    api_ids = sorted({r.page_id for r in all_routes.values() if r.kind == "api"})
+    worker.build_args = (site.pk, str(root), state if state is not None else BuildState(), (sitemap_entries, api_ids))
+    worker.renderer = None
+    total = len(routes)
+    workers = min(os.cpu_count() or 1, 4)
+    out: list[Rendered] = []
+    try:
+        if SPLIT_THRESHOLD <= total < PARALLEL_THRESHOLD and workers >= 2 and not _in_memory_db():
+            return _render_split(routes, progress)
+        if total < PARALLEL_THRESHOLD or workers < 2 or _in_memory_db():
+            step = max(1, total // 50)
+            for start in range(0, total, step):
+                out += _render_chunk(routes[start : start + step])
+                progress(min(start + step, total), total)
+            return out
+        connections.close_all()
+        chunks = [routes[i : i + 50] for i in range(0, total, 50)]
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers, initializer=_reset_worker, initargs=(os.getpid(),)) as pool:
+            for result in pool.imap_unordered(_render_chunk, chunks):
+                out += result
+                progress(len(out), total)
+        return out
+    finally:
+        worker.renderer = None
+
+
+def _in_memory_db() -> bool:
+    """True when rendering must stay in this process: an in-memory SQLite database cannot be shared, and a
+    build inside an open transaction (a test's, or a caller's atomic block) would lose it if the
+    connection were closed for a fork, and forked processes could not see its uncommitted rows."""
+    conn = connections["default"]
+    return (conn.vendor == "sqlite" and conn.is_in_memory_db()) or conn.in_atomic_block
