@@ -23,11 +23,11 @@ from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage
 from cms.core.models.base import BasePageForm
-from cms.core.models.snippets import Street
 from cms.core.publishing_protocol import Versions
 
 from . import pdf
 from .blocks import CaseBlock, PitfallBlock, StepBlock, TemplateBlock
+from .links import documents_version, model_components, model_index_page, page_row, streets_version
 
 PDF_NAME = "xiaoge-playbook.pdf"
 CHANGE_KINDS = [("major", "重要修订（版本号加一）"), ("minor", "小修改")]
@@ -243,47 +243,6 @@ class PlaybookPage(RoutablePageMixin, BasePage):
         if self.pdf_available():
             routes[PDF_NAME] = [whole, changes, pdf.chinese_font()]
         return routes
-
-
-def model_index_page() -> Page | None:
-    """The governance model's index, if the site has one live and public: the playbook's companion.
-
-    The playbook says how to set each practice up; the model says what the practices are, how they fit
-    together and which streets run them. Each index says so and links the other.
-    """
-    from django.apps import apps
-
-    try:
-        model = apps.get_model("governance", "ModelIndexPage")
-    except LookupError:
-        return None
-    return model.objects.live().public().first()
-
-
-def model_components(chapter: Page) -> list[Page]:
-    """The live, public components of the model whose "怎样建立" is this chapter (in the model's order)."""
-    from django.apps import apps
-
-    try:
-        model = apps.get_model("governance", "ComponentPage")
-    except LookupError:
-        return []
-    return list(model.objects.live().public().filter(playbook_chapter=chapter).order_by("path"))
-
-
-def page_row(page: Page | None):
-    """What a link to a page shows and where it goes: for the signature of the page that links it."""
-    return None if page is None else (page.pk, page.url_path, page.title)
-
-
-def documents_version() -> list:
-    from cms.documents.models import CustomDocument
-
-    return list(CustomDocument.objects.order_by("pk").values_list("pk", "title", "file"))
-
-
-def streets_version() -> list:
-    return list(Street.objects.order_by("pk").values_list("pk", "name", "slug", "district"))
 
 
 def linked_versions(chapter_ids: list[int], versions: dict[int, object]) -> list:
