@@ -54,6 +54,7 @@ from .render_pool import PARALLEL_THRESHOLD, render_routes
 from .routes import Route, collect_routes, site_root, tree_digest
 from .search import UpdateResult, prune_records, update_index
 from .stage import copy_assets, copy_static_file, manifest_entry, move_rendered, remove_assets
+from .targets import sync_live_quietly
 from .verify import verify_release
 from .worker import worker
 
@@ -367,6 +368,7 @@ def process_requests() -> list[BuildResult]:
                 return results
             pending = list(BuildRequest.objects.filter(done=False))
             if not pending:
+                sync_live_quietly()  # a target that failed or was killed mid-sync catches up
                 try:
                     prepare_spare()  # idle: get the next build's copy of the live release ready
                 except Exception:  # the next build copies the release itself
@@ -379,5 +381,6 @@ def process_requests() -> list[BuildResult]:
             reason = "；".join(sorted({r.reason for r in pending}))[:200]
             try:
                 results.append(Builder(full=full, reason=reason).run())
+                sync_live_quietly()  # the publish targets (buckets), once the release is live here
             finally:
                 BuildRequest.objects.filter(done=False, pk__lte=last).update(done=True)

@@ -79,3 +79,47 @@ class BuildRequest(models.Model):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class TargetObject(models.Model):
+    """An object a publish target (a bucket) holds: what the next sync compares the release with."""
+
+    target = models.CharField("发布目标", max_length=300)
+    key = models.CharField("路径", max_length=1024)
+    md5 = models.CharField(max_length=32)
+    # The sync from which the object was no longer in the live release (hashed files are kept a while).
+    retired_seq = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["target", "key"], name="target_object_unique")]
+        verbose_name = "发布目标中的文件"
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.key}"
+
+
+class TargetSync(models.Model):
+    """One copy of a live release to a publish target."""
+
+    STATUS_DONE = "done"
+    STATUS_FAILED = "failed"
+    STATUS_CHOICES = [(STATUS_DONE, "已同步"), (STATUS_FAILED, "失败")]
+
+    target = models.CharField("发布目标", max_length=300)
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="target_syncs")
+    seq = models.PositiveIntegerField(default=0)
+    status = models.CharField("状态", max_length=20, choices=STATUS_CHOICES)
+    uploaded = models.PositiveIntegerField("上传文件", default=0)
+    bytes = models.PositiveBigIntegerField("上传字节", default=0)
+    deleted = models.PositiveIntegerField("删除文件", default=0)
+    seconds = models.FloatField("用时（秒）", default=0)
+    report = models.TextField("报告", blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = "发布目标同步"
+
+    def __str__(self) -> str:
+        return f"{self.target} ← {self.release.name}（{self.get_status_display()}）"

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Nothing secret lives here: secrets come from the environment."""
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -187,6 +188,13 @@ STORIES_PER_PAGE = 10
 # The static public site: releases, manifests and the `current` symlink live here.
 SITE_DIR = Path(os.environ.get("SITE_DIR", BASE_DIR / "site"))
 SITE_RELEASES_KEEP = int(os.environ.get("SITE_RELEASES_KEEP", "5"))
+# Publish targets beyond the local release folder (cms/publishing/targets/, docs/operations.md):
+# "s3://bucket/prefix", separated by spaces or commas. The S3 client reads its standard AWS_* settings.
+PUBLISH_TARGETS = [t for t in re.split(r"[\s,]+", os.environ.get("PUBLISH_TARGETS", "")) if t]
+PUBLISH_RETRIES = int(os.environ.get("PUBLISH_RETRIES", "8"))
+# After a sync, the changed URLs go to a CDN: a command (URLs on its standard input) and/or a webhook (POST).
+PUBLISH_PURGE_COMMAND = os.environ.get("PUBLISH_PURGE_COMMAND", "")
+PUBLISH_PURGE_WEBHOOK = os.environ.get("PUBLISH_PURGE_WEBHOOK", "")
 # Static files served at fixed (unhashed) URLs, copied into every release.
 SITE_EXTRA_FILES: list[str] = []
 SITE_AUTO_BUILD = os.environ.get("SITE_AUTO_BUILD", "true").lower() != "false"

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cms.core.progress import Progress
+from cms.publishing import targets
 from cms.publishing.builder import BuildFailed, build_site
 
 STAGES = {"render": "渲染", "verify": "检查", "search": "搜索索引"}
@@ -29,11 +30,18 @@ class Command(BaseCommand):
             raise CommandError(f"构建失败，线上网站保持不变：{exc}") from exc
         if result.skipped:
             self.stdout.write(self.style.SUCCESS(f"没有变化，线上版本保持不变（用时 {result.seconds:.2f} 秒）"))
-            return
-        r = result.release
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"已上线版本 {r.name}：{r.pages} 个页面，{r.files} 个文件（重新渲染 {r.rendered} 个），"
-                f"{r.bytes / 1024 / 1024:.1f} MB，用时 {r.seconds:.2f} 秒"
+        else:
+            r = result.release
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"已上线版本 {r.name}：{r.pages} 个页面，{r.files} 个文件（重新渲染 {r.rendered} 个），"
+                    f"{r.bytes / 1024 / 1024:.1f} MB，用时 {r.seconds:.2f} 秒"
+                )
             )
-        )
+        try:
+            synced = targets.sync_live()  # the publish targets (PUBLISH_TARGETS), if any
+        except targets.TargetError as exc:
+            raise CommandError(f"已在本机上线，但发布目标同步失败：{exc}") from None
+        for s in synced:
+            kb = s.bytes / 1024
+            self.stdout.write(f"{s.location.url}：上传 {s.uploaded} 个文件（{kb:.0f} KB），用时 {s.seconds:.2f} 秒")

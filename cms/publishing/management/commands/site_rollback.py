@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cms.publishing.releases import BuildFailed, rollback
+from cms.publishing.targets import sync_live_quietly
 
 
 class Command(BaseCommand):
@@ -14,3 +15,5 @@ class Command(BaseCommand):
                 self.stderr.write(self.style.ERROR(problem))
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(f"已回滚：线上版本现在是 {release.name}"))
+        for result in sync_live_quietly():  # the publish targets follow (a failure is on the release)
+            self.stdout.write(f"{result.location.url}：已同步（上传 {result.uploaded} 个文件）")
