@@ -5,7 +5,7 @@
 import { normalize, parseQuery, prefixMatches } from "./analyzer.js";
 
 const ROOT = "/searchindex/";
-const PAGE = 20; // results shown at a time; more load as the reader scrolls
+const PAGE = 10; // results shown at a time; more load as the reader scrolls
 const BOUNDARY = /[。！？!?；;\n]/;
 const form = document.querySelector("[data-search-form]");
 const input = form.querySelector("input[name=q]");
@@ -310,6 +310,20 @@ async function fillExcerpt(li, url, words) {
   }
 }
 
+const excerpts =
+  "IntersectionObserver" in window
+    ? new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            if (!entry.isIntersecting || !current) continue;
+            excerpts.unobserve(entry.target);
+            fillExcerpt(entry.target, entry.target.dataset.url, current.plan.words);
+          }
+        },
+        { rootMargin: "200px" },
+      )
+    : null;
+
 async function showMore() {
   const view = current;
   if (!view || view.loading || view.shown >= view.results.length) return;
@@ -321,7 +335,11 @@ async function showMore() {
   for (const info of infos) {
     const li = resultItem(info);
     list.append(li);
-    fillExcerpt(li, info.url, view.plan.words);
+    // The excerpt costs a fetch of the page: only for results the reader comes to see.
+    if (excerpts) {
+      li.dataset.url = info.url;
+      excerpts.observe(li);
+    } else fillExcerpt(li, info.url, view.plan.words);
   }
   view.shown += batch.length;
   view.loading = false;
@@ -333,6 +351,7 @@ async function showMore() {
 
 async function run(query) {
   const mine = ++token;
+  if (excerpts) excerpts.disconnect();
   list.innerHTML = "";
   more.hidden = true;
   sections.hidden = true;
