@@ -99,11 +99,6 @@ def test_the_manifest_lists_png_icons_of_the_right_sizes_one_maskable(course, se
                 assert rgba.getpixel((size // 2, size // 2)) != background
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the release copies the static files that its HTML, XML and JSON files name; it does not read the "
-    "manifest (cms/publishing/render.py: write_file scans .webmanifest files when they are scanned too)",
-)
 def test_the_release_serves_the_icons_the_manifest_names(course, settings, tmp_path):
     live, pngs = release_manifest_icons(settings, tmp_path)
     missing = [icon["src"] for icon in pngs if not (live / icon["src"].lstrip("/")).is_file()]

@@ -253,7 +253,10 @@ def write_file(root: Path, rel: str, data: bytes, parts: list[str] | None = None
         twins.append(suffix)
     text = data.decode("utf-8", "replace")
     # JSON documents name image renditions; the API index names pages only (and is large): not scanned.
-    scanned = rel.endswith((".html", ".xml")) or (rel.endswith(".json") and rel != f"{API_PREFIX}index.json")
+    # The web app manifest names its icons: they are copied into the release like a page's images.
+    scanned = rel.endswith((".html", ".xml", ".webmanifest")) or (
+        rel.endswith(".json") and rel != f"{API_PREFIX}index.json"
+    )
     assets = extract_assets(text) if scanned else []
     links, problems = examine(rel, text, parts)
     doc = ""
