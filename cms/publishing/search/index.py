@@ -209,17 +209,24 @@ def update_index(out: Path, docs: dict[str, str], previous: dict | None, put, *,
     }
     keep = {ENTRY, *base.files, *delta.files}
     data = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
-    for name in list(keep - {ENTRY}):
+    # A publish touches only the delta's files: the base's are the live release's (hard links), checked and
+    # swept when a base is written. Work over every file here would grow with the site on every publish.
+    previous_delta = previous.get("delta_files") if previous and not compacted else None
+    for name in (keep - {ENTRY}) if previous_delta is None else delta.files:
         if not (folder / name).exists():
             raise SearchIndexError(f"搜索索引缺少文件 {name}")
     put(folder / ENTRY, data)
-    for path in folder.iterdir():
-        name = path.name
+    if previous_delta is None:
+        leftovers = [p.name for p in folder.iterdir()]
+    else:
+        leftovers = [name + twin for name in previous_delta for twin in ("", ".gz", ".br")]
+    for full_name in leftovers:
+        name = full_name
         for suffix in (".gz", ".br"):
             name = name.removesuffix(suffix)
         if name not in keep:
-            path.unlink(missing_ok=True)
-    state = {"format": FORMAT, "base": base.state(), "delta_docs": len(delta.docs)}
+            (folder / full_name).unlink(missing_ok=True)
+    state = {"format": FORMAT, "base": base.state(), "delta_docs": len(delta.docs), "delta_files": delta.files}
     needs = len(delta.docs) + len(base.dead) > DELTA_LIMIT
     return UpdateResult(state, compacted, indexed, needs)
 
