@@ -28,7 +28,7 @@ WORD = "灭火器"
 
 
 @pytest.fixture
-def cms(live_server, transactional_db, django_db_serialized_rollback, settings, tmp_path, monkeypatch):
+def cms(live_server, transactional_db, settings, tmp_path, monkeypatch):
     settings.SITE_DIR = tmp_path / "site"
     # The live server's static handler finds files by their source names; the admin links the collected,
     # hashed names (as in production, where WhiteNoise serves them from STATIC_ROOT).
@@ -44,8 +44,10 @@ def cms(live_server, transactional_db, django_db_serialized_rollback, settings, 
         return original(self, request)
 
     monkeypatch.setattr(StaticFilesHandler, "serve", serve_collected)
-    # A transactional test empties the tables when it ends; the serialized rollback gives each one the
-    # migrations' rows (root page, locale, collections) back. The groups and workflow are made again too.
+    # A transactional test empties the tables when it ends. pytest-django runs it after every test that
+    # rolls back, so it starts from the migrations' rows; no serialized rollback, whose reload of the
+    # content types collided with the migrated ones (UNIQUE constraint failed) once other tests had run.
+    # The groups and workflow are made again (get_or_create) in case a transactional test ran before.
     migration = importlib.import_module("cms.editorial.migrations.0002_groups_and_review_workflow")
     _home, index = make_tree()
     migration.forwards(django_apps, None)
