@@ -18,7 +18,6 @@ from cms.publishing import targets
 from cms.publishing.builder import build_site, current_release_dir
 from cms.publishing.models import Release, TargetObject, TargetSync
 from cms.publishing.releases import rollback
-from cms.publishing.targets import sync as _sync  # noqa: F401 - targets.sync, patched below
 from tests import test_publishing
 from tests.helpers import make_story
 

@@ -375,9 +375,10 @@ def sync_live() -> list[SyncResult]:
 
     live = current_release_dir()
     release = Release.objects.filter(name=live.name).first() if live else None
-    if release is None or not pending(release):
+    todo = pending(release) if release is not None else []
+    if not todo:
         return []
-    return sync_release(release, live, load_manifest(live.name), only=pending(release))
+    return sync_release(release, live, load_manifest(live.name), only=todo)
 
 
 def sync_live_quietly() -> list[SyncResult]:
