@@ -61,6 +61,28 @@ class CustomImage(AbstractImage):
         self.file_size = len(cleaned)
         self.file_hash = hash_filelike(io.BytesIO(cleaned))  # known now: no save just for it while rendering
 
+    def create_rendition(self, filter):
+        """Make one rendition, unless another process made it while this one waited for the lock."""
+        from .renditions import rendition_lock
+
+        with rendition_lock(self.pk):
+            existing = self.renditions.filter(filter_spec=filter.spec, focal_point_key=filter.get_cache_key(self))
+            return existing.first() or super().create_rendition(filter)
+
+    def create_renditions(self, *filters):
+        """Make several renditions, each once (see create_rendition)."""
+        from .renditions import rendition_lock
+
+        if len(filters) < 2:
+            return super().create_renditions(*filters)  # one filter: create_rendition, which locks
+        with rendition_lock(self.pk):
+            made = self.renditions.filter(filter_spec__in=[f.spec for f in filters])
+            rows = {(r.filter_spec, r.focal_point_key): r for r in made}
+            keys = {f: (f.spec, f.get_cache_key(self)) for f in filters}
+            found = {f: rows[key] for f, key in keys.items() if key in rows}
+            missing = [f for f in filters if f not in found]
+            return {**found, **super().create_renditions(*missing)}
+
     def _has_new_file(self) -> bool:
         return bool(self.file) and not (getattr(self.file, "_committed", True) and self.pk and not self._file_changed())
 
