@@ -15,7 +15,12 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
 ]
 
-if settings.DEBUG:
+if settings.MEDIA_STORAGE_URL:
+    # Media on the bucket (several CMS machines): the CMS serves them to its own pages (admin, previews).
+    from cms.core.media_storage import media_view
+
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", media_view, name="media"))
+elif settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -7,6 +7,7 @@ install, and the playbook links to no PDF.
 from __future__ import annotations
 
 import functools
+import mimetypes
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,7 +59,17 @@ def _fetch(url: str):
         found = Path(settings.STATIC_ROOT) / rel
         local = found if found.exists() else (Path(p) if (p := finders.find(rel)) else None)
     elif path.startswith(settings.MEDIA_URL):
-        local = Path(settings.MEDIA_ROOT) / path[len(settings.MEDIA_URL) :]
+        from django.core.files.storage import default_storage
+
+        name = path[len(settings.MEDIA_URL) :]
+        try:
+            local = Path(default_storage.path(name))
+        except NotImplementedError:  # media on the bucket (MEDIA_STORAGE_URL): read through the storage
+            try:
+                with default_storage.open(name, "rb") as fh:
+                    return {"string": fh.read(), "mime_type": mimetypes.guess_type(name)[0], "redirected_url": url}
+            except FileNotFoundError:
+                raise ValueError(f"PDF 只使用本站的文件：{url}") from None
     if local is None or not local.is_file():
         raise ValueError(f"PDF 只使用本站的文件：{url}")
     return default_url_fetcher(local.resolve().as_uri())

@@ -89,6 +89,31 @@ def copy_assets(assets: list[str], live_dir: Path | None, out: Path):
             sub = rel[len(media_prefix) :]
             # Only renditions and public documents: never original uploads.
             if sub.startswith(("images/", "documents/")):
-                src = Path(settings.MEDIA_ROOT) / sub
-                if src.exists():
-                    link_or_copy(src, out / rel)
+                copy_media(sub, out / rel)
+
+
+def copy_media(name: str, dst: Path) -> bool:
+    """A rendition or document from the media storage into a release: a hard link from the local media folder,
+    or a download from the media bucket (MEDIA_STORAGE_URL) written beside dst and renamed. False if the
+    storage does not have it (the release check then reports the missing file)."""
+    from django.core.files.storage import default_storage
+
+    try:
+        src = Path(default_storage.path(name))
+    except NotImplementedError:  # object storage: no local path
+        src = None
+    if src is not None:
+        if not src.exists():
+            return False
+        link_or_copy(src, dst)
+        return True
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        return False
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp-media")
+    with handle, open(tmp, "wb") as out:
+        shutil.copyfileobj(handle, out, 1 << 20)
+    os.replace(tmp, dst)
+    return True

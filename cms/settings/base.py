@@ -156,6 +156,16 @@ STORAGES = {
     # Hashed names (site.3f2a….css) so a release's assets can be cached for a year.
     "staticfiles": {"BACKEND": "cms.publishing.storage.StaticStorage"},
 }
+# Several CMS machines sharing one database: uploads and renditions on a private S3 bucket
+# ("s3://bucket/prefix"; the S3 client's standard AWS_* settings, as for PUBLISH_TARGETS). Unset: MEDIA_ROOT.
+MEDIA_STORAGE_URL = os.environ.get("MEDIA_STORAGE_URL", "").strip()
+if MEDIA_STORAGE_URL:
+    from cms.core.media_storage import storage_options
+
+    STORAGES["default"] = {
+        "BACKEND": "cms.core.media_storage.MediaStorage",
+        "OPTIONS": storage_options(MEDIA_STORAGE_URL),
+    }
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
