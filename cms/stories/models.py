@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime
 import json
-from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,69 +13,33 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 from modelcluster.contrib.taggit import ClusterTaggableManager
-from modelcluster.fields import ParentalKey
 from rest_framework import serializers
-from taggit.models import ItemBase
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Page
 from wagtail.search import index
 
 from cms.core.api import ImageSerializer, StreamSerializer, StreetSerializer, TagsSerializer
 from cms.core.archive import build_archive
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage, SourceLink, Street, Tag
+from cms.core.models import BasePage, SiteSettings, Street, Tag
 from cms.core.publishing_protocol import BuildState, Versions
 from cms.core.sources import SourcesSerializer
 from cms.core.sources import json_ld as source_json_ld
 from cms.core.text import reading_minutes
 
+from .build import StoryBuildMixin, listing_signatures
 from .feeds import story_feed_response
 
-
-class StoryPageTag(ItemBase):
-    tag = models.ForeignKey(Tag, related_name="tagged_stories", on_delete=models.CASCADE)
-    content_object = ParentalKey("stories.StoryPage", related_name="tagged_items", on_delete=models.CASCADE)
-
-
-class StoryPerson(Orderable):
-    page = ParentalKey("stories.StoryPage", related_name="featured_people", on_delete=models.CASCADE)
-    person = models.ForeignKey("core.Person", verbose_name="人物", on_delete=models.CASCADE, related_name="+")
-
-    panels = [FieldPanel("person")]
-
-    class Meta(Orderable.Meta):
-        verbose_name = "出现的人物"
-
-
-class StorySource(SourceLink):
-    page = ParentalKey("stories.StoryPage", related_name="source_links", on_delete=models.CASCADE)
-
-
-class StoryRelatedPage(Orderable):
-    page = ParentalKey("stories.StoryPage", related_name="related_links", on_delete=models.CASCADE)
-    related_page = models.ForeignKey(
-        "wagtailcore.Page", verbose_name="相关页面", on_delete=models.CASCADE, related_name="+"
-    )
-
-    panels = [PageChooserPanel("related_page")]
-
-    class Meta(Orderable.Meta):
-        verbose_name = "相关页面"
+# The rows a story keeps beside it: imported here so that the app registers them with its models.
+from .relations import StoryPageTag, StoryPerson, StoryRelatedPage, StorySource  # noqa: F401
 
 
 def story_listing_queryset():
-    """Live public stories, newest first, with what a listing card shows in a fixed number of queries."""
-    return (
-        StoryPage.objects.live()
-        .public()
-        .defer_streamfields()
-        .select_related("street", "hero_image", "listing_image")
-        .prefetch_related("hero_image__renditions", "listing_image__renditions")
-        .order_by("-date", "-pk")
-    )
+    """StoryPage.listing_queryset(): live public stories as listings show them (home lists them too)."""
+    return StoryPage.listing_queryset()
 
 
 class PeopleSerializer(serializers.Field):
@@ -201,56 +163,10 @@ class StoryIndexPage(RoutablePageMixin, BasePage):
     # -- the static build's interface ----------------------------------------------------------
     def static_signatures(self, versions: Versions) -> dict[str, object]:
         """Every route of the listing, with the ids and versions of what it shows."""
-        per_page = settings.STORIES_PER_PAGE
-        rows = list(self.stories().order_by("-date", "-pk").values_list("pk", "street_id"))
-        ids = [pk for pk, _ in rows]
-        tags: dict[int, list[int]] = {}
-        for tag_id, story_id in StoryPageTag.objects.filter(content_object_id__in=ids).values_list(
-            "tag_id", "content_object_id"
-        ):
-            tags.setdefault(tag_id, []).append(story_id)
-        order = {pk: n for n, pk in enumerate(ids)}
-        tag_slugs = dict(Tag.objects.filter(pk__in=tags).values_list("pk", "slug"))
-        streets = {s.pk: s for s in Street.objects.filter(pk__in={sid for _, sid in rows if sid})}
-
-        def card(pk):
-            return (pk, versions.get(pk))
-
-        routes: dict[str, object] = {}
-
-        def listing(base: str, members: list[int], extra: object, front_extra: object = None):
-            archive = build_archive(members, per_page)
-            routes[base] = ([card(i) for i in archive.front], archive.newest_archive, extra, front_extra)
-            for page in archive.pages:
-                routes[f"{base}page/{page.number}/"] = ([card(i) for i in page.items], page.newer, page.older, extra)
-
-        # Only the front page of the index shows the tag and street lists (with counts).
-        aside = (sorted((tag_slugs[t], len(m)) for t, m in tags.items()), sorted(s.slug for s in streets.values()))
-        listing("", ids, ("index", self.intro), aside)
-        for tag_id, members in tags.items():
-            members.sort(key=order.__getitem__)
-            listing(f"tag/{tag_slugs[tag_id]}/", members, ("tag", tag_id))
-        for street in streets.values():
-            members = [pk for pk, sid in rows if sid == street.pk]
-            listing(f"street/{street.slug}/", members, ("street", street_version(street)))
-        routes["feed.xml"] = [card(i) for i in ids[:30]]
-        return routes
+        return listing_signatures(self.stories(), self.intro, versions)
 
 
-def street_version(street: Street) -> tuple:
-    return (
-        street.pk,
-        street.name,
-        street.slug,
-        street.district,
-        street.city,
-        street.setting,
-        street.summary,
-        json.dumps(street.key_figures.get_prep_value(), ensure_ascii=False, sort_keys=True),
-    )
-
-
-class StoryPage(BasePage):
+class StoryPage(StoryBuildMixin, BasePage):
     """One story: a courier, a station, an evening of dumplings."""
 
     summary = models.TextField("摘要", max_length=300, help_text="一两句话，出现在列表、搜索结果和分享卡片里")
@@ -287,9 +203,7 @@ class StoryPage(BasePage):
         ),
         FieldPanel("illustrative"),
         FieldPanel("body"),
-        InlinePanel(
-            "source_links", label="来源", help_text="故事依据的出处；提到真实人物或引用原话的故事必须列出"
-        ),
+        InlinePanel("source_links", label="来源", help_text="故事依据的出处；提到真实人物或引用原话的故事必须列出"),
         InlinePanel("featured_people", label="出现的人物", help_text="只能选择有公开报道出处或同意记录的人物"),
         InlinePanel("related_links", label="相关页面"),
     ]
@@ -383,175 +297,35 @@ class StoryPage(BasePage):
         context["related_stories"] = getattr(self, "_prepared_related", None)
         if context["related_stories"] is None:
             context["related_stories"] = self.related_stories()
+        context["json_ld"] = self.json_ld(SiteSettings.load(request))
         own = self.get_url(request)
         context["index_url"] = own[: own.rstrip("/").rfind("/") + 1] if own else ""
         return context
 
-    def related_stories(self, limit: int = 3) -> list[Page]:
-        """Editors' picks first, then the newest *older* stories sharing a tag or the street.
-
-        Only older stories are suggested, so publishing a new story never changes the pages of earlier
-        ones (see static_signatures, which computes the same choice in bulk).
-        """
-        chosen_ids = [link.related_page_id for link in self.related_links.all()]
-        found: dict[int, Page] = {}
-        if chosen_ids:
-            found = {p.pk: p for p in story_listing_queryset().filter(pk__in=chosen_ids)}
-            others = [i for i in chosen_ids if i not in found]
-            if others:
-                found.update((p.pk, p) for p in Page.objects.filter(pk__in=others).live().public().specific(defer=True))
-        picks = [found[i] for i in chosen_ids if i in found][:limit]
-        if len(picks) < limit and self.pk:
-            tag_ids = [t.pk for t in self.tag_list]
-            older = models.Q(date__lt=self.date) | models.Q(date=self.date, pk__lt=self.pk)
-            similar = (
-                story_listing_queryset()
-                .filter(older)
-                .exclude(pk__in=[p.pk for p in picks])
-                .filter(models.Q(tagged_items__tag__in=tag_ids) | models.Q(street_id=self.street_id))
-                .distinct()[: limit - len(picks)]
-            )
-            picks += list(similar)
-        return picks
+    def related_stories(self) -> list[Page]:
+        """The related stories under the page: the static build's choice (StoryBuildMixin.bulk_related), for
+        this one story."""
+        type(self).prepare_build([self], BuildState())
+        return self._prepared_related
 
     @classmethod
-    def live_index(cls, state: BuildState | None = None) -> dict:
-        """Dates, streets, tags and editors' picks of every live story, read once per build.
-
-        Queries filter by joins, not by lists of thousands of ids, which Django prepares one by one.
-        """
-        if state is not None and state.stories_index is not None:
-            return state.stories_index
-        live = {
-            pk: (date, street_id)
-            for pk, date, street_id in story_listing_queryset().values_list("pk", "date", "street_id")
-        }
-        tags_of: dict[int, list[int]] = {}
-        tag_names: dict[int, list[str]] = {}
-        for story_id, tag_id, name in StoryPageTag.objects.filter(content_object__live=True).values_list(
-            "content_object_id", "tag_id", "tag__name"
-        ):
-            if story_id in live:
-                tags_of.setdefault(story_id, []).append(tag_id)
-                tag_names.setdefault(story_id, []).append(name)
-        picks: dict[int, list[int]] = {}
-        for page_id, related_id in (
-            StoryRelatedPage.objects.filter(page__live=True)
-            .order_by("sort_order")
-            .values_list("page_id", "related_page_id")
-        ):
-            picks.setdefault(page_id, []).append(related_id)
-        index = {"live": live, "tags_of": tags_of, "tag_names": tag_names, "picks": picks}
-        if state is not None:
-            state.stories_index = index
-        return index
-
-    @classmethod
-    def bulk_related(
-        cls, pages: list[Page], live_ids: set[int], state: BuildState | None = None
-    ) -> dict[int, list[int]]:
-        """related_stories() for many stories at once, as ids: the same choice in a few queries."""
-        index = cls.live_index(state)
-        live, tags_of, picks = index["live"], index["tags_of"], index["picks"]
-        missing = [p.pk for p in pages if p.pk not in live]
-        street_of = {pk: street for pk, (_date, street) in live.items()}
-        if missing:  # drafts being previewed or prepared: not in the live index
-            street_of.update(StoryPage.objects.filter(pk__in=missing).values_list("pk", "street_id"))
-            for page_id, related_id in (
-                StoryRelatedPage.objects.filter(page_id__in=missing)
-                .order_by("sort_order")
-                .values_list("page_id", "related_page_id")
-            ):
-                picks = {**picks, page_id: [*picks.get(page_id, []), related_id]}
-        members: dict[tuple, list[int]] = {}
-        for story_id, tag_ids in tags_of.items():
-            for tag_id in tag_ids:
-                members.setdefault(("tag", tag_id), []).append(story_id)
-        for pk, (_date, street_id) in live.items():
-            if street_id:
-                members.setdefault(("street", street_id), []).append(pk)
-
-        def key(pk):
-            return (live[pk][0], pk)
-
-        for group in members.values():
-            group.sort(key=key)  # oldest first
-        group_keys = {name: [key(i) for i in group] for name, group in members.items()}
-        out = {}
-        for page in pages:
-            chosen = [i for i in picks.get(page.pk, []) if i in live_ids][:3]
-            if len(chosen) < 3 and page.pk in live:
-                own = key(page.pk)
-                names = [("tag", t) for t in tags_of.get(page.pk, [])]
-                if street_of.get(page.pk):
-                    names.append(("street", street_of[page.pk]))
-                found: set[int] = set()
-                for name in names:  # in each group, the few stories just older than this one
-                    group = members.get(name, [])
-                    end = bisect.bisect_left(group_keys[name], own)
-                    found.update(i for i in group[max(0, end - 6) : end] if i not in chosen)
-                chosen += sorted(found, key=key, reverse=True)[: 3 - len(chosen)]
-            out[page.pk] = chosen
-        return out
-
-    @classmethod
-    def static_signatures_bulk(cls, pages: Sequence[Page], versions: Versions, state: BuildState) -> dict[int, object]:
-        """What each story's page depends on, for many stories in a handful of queries."""
-        related = cls.bulk_related(pages, set(versions), state)
-        state.related_stories = related
-        index = cls.live_index(state)
-        live, tag_names = index["live"], index["tag_names"]
-        people: dict[int, list] = {}
-        for page_id, *person in (
-            StoryPerson.objects.filter(page__live=True)
-            .order_by("sort_order")
-            .values_list("page_id", "person__pk", "person__name", "person__role", "person__organisation")
-        ):
-            people.setdefault(page_id, []).append(person)
-        streets = {s.pk: street_version(s) for s in Street.objects.all()}
-        return {
-            page.pk: (
-                versions.get(page.pk),
-                streets.get(live.get(page.pk, (None, None))[1]),
-                sorted(tag_names.get(page.pk, [])),
-                people.get(page.pk, []),
-                [(i, versions.get(i)) for i in related[page.pk]],
-            )
-            for page in pages
-        }
-
-    @classmethod
-    def build_queryset(cls) -> models.QuerySet:
-        """Stories as the static build fetches them: everything the page shows, in a few queries."""
-        return cls.objects.select_related("street", "hero_image", "listing_image", "social_image").prefetch_related(
-            "tagged_items__tag",
-            "featured_people__person",
-            "source_links__source",
-            "hero_image__renditions",
-            "social_image__renditions",
+    def listing_queryset(cls) -> models.QuerySet:
+        """Live public stories, newest first, with what a listing card shows in a fixed number of queries."""
+        return (
+            cls.objects.live()
+            .public()
+            .defer_streamfields()
+            .select_related("street", "hero_image", "listing_image")
+            .prefetch_related("hero_image__renditions", "listing_image__renditions")
+            .order_by("-date", "-pk")
         )
 
-    @classmethod
-    def prepare_build(cls, pages: list[StoryPage], state: BuildState) -> None:
-        """Give each story its related cards, chosen in bulk (see related_stories)."""
-        related = state.related_stories
-        if related is None or any(p.pk not in related for p in pages):
-            live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
-            related = cls.bulk_related(pages, live_ids, state)
-        wanted = {i for page in pages for i in related.get(page.pk, [])}
-        cards = story_listing_queryset().in_bulk(wanted)
-        others = wanted - cards.keys()
-        if others:
-            cards.update((p.pk, p) for p in Page.objects.filter(pk__in=others).specific(defer=True))
-        for page in pages:
-            page._prepared_related = [cards[i] for i in related[page.pk] if i in cards]
-
-    def json_ld(self) -> str:
-        """schema.org Article for search engines, with public URLs only, each of a file in the release."""
-        from cms.core.models import SiteSettings
+    def json_ld(self, site_settings=None) -> str:
+        """schema.org Article for search engines, with public URLs only, each of a file in the release.
+        site_settings: the request's (get_context passes them, so a build reads them once, not per page)."""
         from cms.core.share import share_image_url
 
-        publisher = SiteSettings.load().author_name
+        publisher = (site_settings or SiteSettings.load()).author_name
         data = {
             "@context": "https://schema.org",
             "@type": "Article",
