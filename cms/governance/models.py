@@ -14,14 +14,14 @@ from rest_framework import serializers
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
 from wagtail.api import APIField
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.routable_page.models import path
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from cms.core.api import PageLinkSerializer, StreamSerializer, StreetSerializer
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage, SourceLink
+from cms.core.models import BasePage, SectionIndexPage, SourceLink
 from cms.core.models.snippets import Street
 from cms.core.publishing_protocol import Versions
 from cms.core.sources import SourcesSerializer
@@ -98,22 +98,15 @@ def adoption_rows(components: list[ComponentPage]) -> tuple[list[Street], list[d
     return streets, rows
 
 
-class ModelIndexPage(RoutablePageMixin, BasePage):
+class ModelIndexPage(SectionIndexPage):
     """The model at a glance: the diagram, the components, the adoption matrix, each street's page."""
 
-    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
-
     intro = models.TextField("导语", help_text="一两句话：这个模式是什么")
-    body = StreamField(BodyStreamBlock(), verbose_name="正文", blank=True)
 
-    content_panels = [*BasePage.content_panels, FieldPanel("intro"), FieldPanel("body")]
-    search_fields = [*BasePage.search_fields, index.SearchField("intro"), index.SearchField("body")]
-
-    api_fields = [APIField("intro"), APIField("body", serializer=StreamSerializer())]
+    search_fields = [*SectionIndexPage.search_fields, index.SearchField("body")]
 
     parent_page_types = ["home.HomePage"]
     subpage_types = ["governance.ComponentPage"]
-    max_count = 1
     page_description = "治理模式的首页：模式示意图、组件列表、采用情况矩阵和各街道页面。"
 
     class Meta:

@@ -14,14 +14,14 @@ from django.utils.functional import cached_property
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.routable_page.models import path
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage
+from cms.core.models import BasePage, SectionIndexPage
 from cms.core.models.base import BasePageForm
 from cms.core.publishing_protocol import Versions
 
@@ -132,22 +132,14 @@ def edition_info(changes: list[PlaybookChange]) -> dict:
     return {"number": number, "opened": opened, "updated": max(c.published_at for c in changes)}
 
 
-class PlaybookPage(RoutablePageMixin, BasePage):
+class PlaybookPage(SectionIndexPage):
     """The playbook's front page, with the whole playbook for print and as a PDF, and its change history."""
-
-    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
 
     intro = models.TextField("导语", help_text="一两句话：这本手册写给谁、怎么用")
     body = StreamField(BodyStreamBlock(), verbose_name="使用说明", blank=True)
 
-    content_panels = [*BasePage.content_panels, FieldPanel("intro"), FieldPanel("body")]
-    search_fields = [*BasePage.search_fields, index.SearchField("intro")]
-
-    api_fields = [APIField("intro"), APIField("body", serializer=StreamSerializer())]
-
     parent_page_types = ["home.HomePage"]
     subpage_types = ["playbook.PlaybookChapterPage"]
-    max_count = 1
     page_description = "政策手册的首页：章节目录、打印版、PDF 和修订记录。"
 
     class Meta:

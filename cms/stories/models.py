@@ -16,7 +16,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from rest_framework import serializers
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.routable_page.models import path
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -24,7 +24,7 @@ from wagtail.search import index
 from cms.core.api import ImageSerializer, StreamSerializer, StreetSerializer, TagsSerializer
 from cms.core.archive import build_archive
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage, Street, Tag
+from cms.core.models import BasePage, RoutableBasePage, Street, Tag
 from cms.core.publishing_protocol import BuildState, Versions
 from cms.core.sources import SourcesSerializer
 from cms.core.sources import json_ld as source_json_ld
@@ -53,14 +53,12 @@ class PeopleSerializer(serializers.Field):
         ]
 
 
-class StoryIndexPage(RoutablePageMixin, BasePage):
+class StoryIndexPage(RoutableBasePage):
     """All stories, with stable archive pages, tag and street pages and a feed, each at a real URL.
 
     Listings use cms.core.archive: archive pages are numbered from the oldest, so publishing a new
     story changes the front page of each listing it belongs to, not every page of it.
     """
-
-    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
 
     intro = models.TextField("导语", blank=True)
     feed_path = "feed.xml"

@@ -18,14 +18,14 @@ from django.templatetags.static import static
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.routable_page.models import path
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
 from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage, SiteSettings
+from cms.core.models import BasePage, SectionIndexPage, SiteSettings
 from cms.core.publishing_protocol import Versions
 
 from .blocks import QuestionBlock
@@ -53,22 +53,13 @@ def manifest_icons() -> list[dict]:
     return [*icons, {"src": static("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}]
 
 
-class TrainingIndexPage(RoutablePageMixin, BasePage):
+class TrainingIndexPage(SectionIndexPage):
     """The courses, the offline service worker and the web app manifest."""
 
-    serve_preview = BasePage.serve_preview  # the static build's rendering, not the router's
-
     intro = models.TextField("导语", help_text="一两句话：写给谁，怎么用（可以离线保存）")
-    body = StreamField(BodyStreamBlock(), verbose_name="正文", blank=True)
-
-    content_panels = [*BasePage.content_panels, FieldPanel("intro"), FieldPanel("body")]
-    search_fields = [*BasePage.search_fields, index.SearchField("intro")]
-
-    api_fields = [APIField("intro"), APIField("body", serializer=StreamSerializer())]
 
     parent_page_types = ["home.HomePage"]
     subpage_types = ["training.CoursePage"]
-    max_count = 1
     page_description = "培训栏目的首页：全部课程，以及让课程离线可读的服务工作线程和应用清单。"
 
     class Meta:

@@ -1,4 +1,5 @@
 from .base import BasePage, ListingFieldsMixin, SocialFieldsMixin
+from .sections import RoutableBasePage, SectionIndexPage
 from .settings import SiteSettings
 from .snippets import Person, Source, SourceLink, SourceQuote, Street
 from .tags import Tag
@@ -7,6 +8,8 @@ __all__ = [
     "BasePage",
     "ListingFieldsMixin",
     "Person",
+    "RoutableBasePage",
+    "SectionIndexPage",
     "SiteSettings",
     "SocialFieldsMixin",
     "Source",
