@@ -127,6 +127,9 @@ class BodyStreamBlock(blocks.StreamBlock):
     callout = CalloutBlock()
     dodont = DoDontBlock()
 
+    class Meta:
+        template = "blocks/body_stream_block.html"  # {% include_block page.body %}
+
 
 class KeyFigureBlock(blocks.StructBlock):
     """A key figure for a snippet (street): value, unit and what it counts."""

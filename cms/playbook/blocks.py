@@ -1,7 +1,9 @@
 """The structured parts of a playbook chapter: steps, checklist items, pitfalls, cases, templates."""
 
+from django.utils.functional import cached_property
 from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
+from wagtail.models import Page
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from cms.core.blocks import KeyFigureBlock
@@ -29,6 +31,26 @@ class PitfallBlock(blocks.StructBlock):
         label = "常见难点"
 
 
+class CaseValue(blocks.StructValue):
+    """A case as a chapter shows it: its stories that are live and public (a draft story is never linked), in
+    the editor's order, and the sources it names."""
+
+    def story_ids(self) -> list[int]:
+        return [s.pk if hasattr(s, "pk") else s for s in self["stories"] if s is not None]
+
+    @cached_property
+    def public_stories(self) -> list[Page]:
+        ids = self.story_ids()
+        if not ids:
+            return []
+        public = {p.pk: p for p in Page.objects.filter(pk__in=ids).live().public().specific(defer=True)}
+        return [public[i] for i in ids if i in public]
+
+    @property
+    def cited_sources(self) -> list:
+        return [source for source in self.get("sources", []) if source is not None]
+
+
 class CaseBlock(blocks.StructBlock):
     street = SnippetChooserBlock("core.Street", label="街道")
     text = blocks.TextBlock(label="做法")
@@ -45,6 +67,7 @@ class CaseBlock(blocks.StructBlock):
     class Meta:
         icon = "site"
         label = "案例"
+        value_class = CaseValue
 
 
 class TemplateBlock(blocks.StructBlock):

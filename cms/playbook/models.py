@@ -340,40 +340,15 @@ class PlaybookChapterPage(BasePage):
     @property
     def cases_heading(self) -> str:
         """Named by what the cases show: "回龙观街道的做法", "建外街道和回龙观街道的做法"."""
-        names = list(dict.fromkeys(c["street"].name for c in self.case_list if c["street"] is not None))
+        streets = (block.value["street"] for block in self.cases)
+        names = list(dict.fromkeys(street.name for street in streets if street is not None))
         if not names:
             return "案例"
         joined = names[0] if len(names) == 1 else "、".join(names[:-1]) + "和" + names[-1]
         return f"{joined}的做法"
 
-    @cached_property
-    def case_list(self) -> list[dict]:
-        """The cases, each with only the stories that are live and public (a draft story is never linked)."""
-        public = {
-            p.pk: p for p in Page.objects.filter(pk__in=self.linked_page_ids()).live().public().specific(defer=True)
-        }
-        out = []
-        for block in self.cases:
-            value = block.value
-            ids = [s.pk if hasattr(s, "pk") else s for s in value["stories"] if s is not None]
-            out.append(
-                {
-                    "street": value["street"],
-                    "text": value["text"],
-                    "figures": value["figures"],
-                    "stories": [public[i] for i in ids if i in public],
-                    "sources": [source for source in value.get("sources", []) if source is not None],
-                }
-            )
-        return out
-
     def linked_page_ids(self) -> set[int]:
-        ids = set()
-        for block in self.cases:
-            for story in block.value["stories"]:
-                if story is not None:
-                    ids.add(story.pk if hasattr(story, "pk") else story)
-        return ids
+        return {pk for block in self.cases for pk in block.value.story_ids()}
 
     def checklist_key(self) -> str:
         """The browser keeps ticks under this key: the page id, so renaming the chapter keeps them."""
