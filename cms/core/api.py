@@ -120,7 +120,12 @@ class StreetSerializer(serializers.Field):
 
 class TagsSerializer(serializers.Field):
     def to_representation(self, value):
-        return sorted(({"name": t.name, "slug": t.slug} for t in value.all()), key=lambda t: t["name"])
+        page = getattr(value, "instance", None)
+        if "tagged_items" in getattr(page, "_prefetched_objects_cache", {}):  # the build's page: no query
+            tags = [item.tag for item in page.tagged_items.all()]
+        else:
+            tags = value.all()
+        return sorted(({"name": t.name, "slug": t.slug} for t in tags), key=lambda t: t["name"])
 
 
 class PageLinkSerializer(serializers.Field):

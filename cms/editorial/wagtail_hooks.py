@@ -62,28 +62,14 @@ class ScheduledPanel(Component):
         return render_to_string("editorial/panel_scheduled.html", {"rows": rows})
 
 
-class StaticSitePanel(Component):
-    """The latest releases of the public static site: what changed there, and whether a build failed."""
-
-    name = "static_site"
-    order = 160
-
-    def render_html(self, parent_context=None):
-        from django.apps import apps
-
-        release = apps.get_model("publishing", "Release")
-        releases = list(release.objects.order_by("-pk")[:6])
-        return render_to_string("editorial/panel_static_site.html", {"releases": releases})
-
-
 @hooks.register("construct_homepage_panels")
 def add_panels(request, panels):
     panels.append(ScheduledPanel())
-    panels.append(StaticSitePanel())
 
 
 @hooks.register("insert_global_admin_css")
 def panel_css():
+    """The dashboard panels' tables: ours, and cms/publishing's (the static site's releases)."""
     return mark_safe(  # noqa: S308 - a fixed string
         "<style>.xg-panel table{width:100%;border-collapse:collapse}.xg-panel td,.xg-panel th{padding:.4rem;"
         "border-bottom:1px solid var(--w-color-border-furniture);text-align:left}.xg-failed{color:#b91c1c;"

@@ -26,6 +26,9 @@ from cms.core.models.snippets import Street
 from cms.core.publishing_protocol import Versions
 from cms.core.sources import SourcesSerializer
 
+# A street's page in the model links to the street's stories: the one place governance reads stories.
+from cms.stories.models import StoryIndexPage, StoryPage
+
 from .diagram import model_diagram
 
 STAGES = [("planned", "计划中"), ("pilot", "试点"), ("running", "运行中"), ("expanding", "推广中")]
@@ -189,31 +192,22 @@ def playbook_page():
     return model.objects.live().public().first()
 
 
-def street_stories_index():
-    """The stories section (if there is one): a street's page in the model links to its stories."""
-    from django.apps import apps
-
-    model = apps.get_model("stories", "StoryIndexPage")
-    index_page = model.objects.live().public().first()
+def street_stories_index() -> tuple[str, list[str]] | None:
+    """The stories section's path and the streets it has stories of (if there is a stories section): a
+    street's page in the model links to that street's stories."""
+    index_page = StoryIndexPage.objects.live().public().first()
     if index_page is None:
         return None
-    streets = set(
-        apps.get_model("stories", "StoryPage")
-        .objects.live()
-        .public()
-        .exclude(street=None)
-        .values_list("street__slug", flat=True)
-    )
+    streets = set(StoryPage.objects.live().public().exclude(street=None).values_list("street__slug", flat=True))
     return (index_page.url_path, sorted(streets))
 
 
 def street_stories_url(street: Street) -> str | None:
+    """The street's page in the stories section (its route "street"), if the street has stories."""
     found = street_stories_index()
     if not found or street.slug not in found[1]:
         return None
-    from django.apps import apps
-
-    index_page = apps.get_model("stories", "StoryIndexPage").objects.live().public().first()
+    index_page = StoryIndexPage.objects.live().public().first()
     return f"{index_page.url}street/{street.slug}/"
 
 

@@ -173,7 +173,12 @@ class PublicRelatedPageMixin:
 
 
 class PublicPageParentField(PublicRelatedPageMixin, PageParentField):
-    pass
+    def get_attribute(self, instance):
+        # The static build knows every page's parent and whether it is public (publishing/api_docs.py).
+        known = self.context.get("public_parents")
+        if known is not None and instance.depth > 1:
+            return known[instance.path[: -instance.steplen]]
+        return super().get_attribute(instance)
 
 
 class PublicPageAliasOfField(PublicRelatedPageMixin, PageAliasOfField):

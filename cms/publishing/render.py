@@ -17,12 +17,15 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from rest_framework.fields import DateTimeField
+from wagtail.blocks import StreamValue
 from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.fields import StreamField
 from wagtail.models import Page, Site
 
 from cms.core.models import SiteSettings
 from cms.core.publishing_protocol import BuildState, HasBuildQueryset, PreparesBuild
 
+from .api_docs import StaticPagesAPI
 from .files import compress_data
 from .routes import API_PREFIX, Route
 from .search.records import extract_record, store_record
@@ -77,6 +80,7 @@ class Renderer:
         self.cache: dict = {}  # shared by every page this process renders (breadcrumbs, …)
         self.root_paths = Site.get_site_root_paths()
         self.parts: list[str] | None = None  # the parts of the file render() last returned, if composite
+        self.api: StaticPagesAPI | None = None  # made on the first page document
 
     def request(self, path: str):
         request = make_request(self.site, path)
@@ -97,6 +101,7 @@ class Renderer:
         for cls, pks in by_type.items():
             qs = cls.build_queryset() if isinstance(cls, HasBuildQueryset) else cls.objects.all()
             loaded = list(qs.filter(pk__in=pks))
+            bind_streams(loaded)
             if isinstance(cls, PreparesBuild):
                 cls.prepare_build(loaded, self.state)
             for page in loaded:
@@ -120,19 +125,10 @@ class Renderer:
         return (head + sep.join(parts) + tail).encode()
 
     def api_detail(self, page) -> bytes:
-        """The page's document exactly as the live API answers /api/v2/pages/<id>/ (same view, same bytes)."""
-        from cms.headless.api import XiaogePagesAPIViewSet, api_router
-
-        view = self.cache.get("api-detail-view")
-        if view is None:
-            view = self.cache["api-detail-view"] = XiaogePagesAPIViewSet.as_view({"get": "detail_view"})
-        request = self.request(f"/{API_PREFIX}{page.pk}/")
-        request.wagtailapi_router = api_router  # what the router's URL patterns give the live view
-        response = view(request, pk=page.pk)
-        response.render()
-        if response.status_code != 200:
-            raise RenderError(f"/{API_PREFIX}{page.pk}/：接口返回 {response.status_code}")
-        return response.content
+        """The page's document exactly as the live API answers /api/v2/pages/<id>/, from the fetched page."""
+        if self.api is None:
+            self.api = StaticPagesAPI(self)
+        return self.api.document(page)
 
     def render(self, route: Route) -> bytes:
         self.parts = None  # set by composite()
@@ -176,6 +172,30 @@ class Renderer:
             # Byte for byte json.dumps({"meta": …, "items": […]}, ensure_ascii=False, separators=(",", ":")).
             return self.composite(f'{{"meta":{{"total_count":{len(items)}}},"items":[', items, ",", "]}")
         raise RenderError(f"未知的特殊文件 {route.url}")
+
+
+def bind_streams(pages: list[Page]):
+    """Turn the StreamFields of many pages of one type into blocks with one bulk_to_python per block type for
+    all of them (Wagtail does it per page: a query per page for each snippet or page chosen in a stream)."""
+    if not pages:
+        return
+    deferred = pages[0].get_deferred_fields()
+    for model_field in type(pages[0])._meta.concrete_fields:
+        if not isinstance(model_field, StreamField) or model_field.attname in deferred:
+            continue
+        unbound: dict[str, list[tuple[StreamValue, int]]] = defaultdict(list)
+        for page in pages:
+            stream = getattr(page, model_field.attname)
+            if not isinstance(stream, StreamValue) or not hasattr(stream, "_bound_blocks"):
+                continue
+            for i, raw in enumerate(stream._raw_data):
+                if stream._bound_blocks[i] is None and raw["type"] in stream.stream_block.child_blocks:
+                    unbound[raw["type"]].append((stream, i))
+        for type_name, items in unbound.items():
+            block = items[0][0].stream_block.child_blocks[type_name]
+            values = block.bulk_to_python([stream._raw_data[i]["value"] for stream, i in items])
+            for (stream, i), value in zip(items, values, strict=True):
+                stream._bound_blocks[i] = StreamValue.StreamChild(block, value, id=stream._raw_data[i].get("id"))
 
 
 def serve_page(page, request, subpath: str = ""):

@@ -20,6 +20,9 @@ from .routes import Route
 from .worker import die_with_parent, worker
 
 PARALLEL_THRESHOLD = 120  # from this many routes: a pool of forked workers, in chunks
+CHUNKS_PER_WORKER = 6  # a large build's routes in this many chunks per worker, whatever the site's size: each
+# chunk fetches its pages in one query plan per page type, so a build's queries do not grow with its pages
+POOL_NICENESS = 5
 SPLIT_THRESHOLD = 4  # from this many (small builds): one forked helper shares the routes with this process
 
 
@@ -30,8 +33,10 @@ def _renderer() -> Renderer:
     return worker.renderer
 
 
-def _render_chunk(routes: list[Route]) -> list[Rendered]:
+def _render_chunk(routes: list[Route], keep_pages: bool = True) -> list[Rendered]:
     renderer = _renderer()
+    if not keep_pages:  # a pool's chunk: the pages of earlier chunks are not rendered again here
+        renderer.pages.clear()
     renderer.load_pages({r.page_id for r in routes if r.page_id})
     out = []
     for route in routes:
@@ -106,6 +111,12 @@ def _reset_worker(parent: int):
     die_with_parent(parent)
     worker.renderer = None
     connections.close_all()
+    # A full build's workers take the cores only when nobody else wants them (the CMS, its editors).
+    os.nice(POOL_NICENESS)
+
+
+def _render_pool_chunk(routes: list[Route]) -> list[Rendered]:
+    return _render_chunk(routes, keep_pages=False)
 
 
 def render_routes(
@@ -124,6 +135,7 @@ def render_routes(
     api_ids = sorted({r.page_id for r in all_routes.values() if r.kind == "api"})
     worker.build_args = (site.pk, str(root), state if state is not None else BuildState(), (sitemap_entries, api_ids))
     worker.renderer = None
+    worker.build_memo = {}
     total = len(routes)
     workers = min(os.cpu_count() or 1, 4)
     out: list[Rendered] = []
@@ -131,21 +143,30 @@ def render_routes(
         if SPLIT_THRESHOLD <= total < PARALLEL_THRESHOLD and workers >= 2 and not _in_memory_db():
             return _render_split(routes, progress)
         if total < PARALLEL_THRESHOLD or workers < 2 or _in_memory_db():
+            _renderer().load_pages({r.page_id for r in routes if r.page_id})  # all at once: one query plan
             step = max(1, total // 50)
             for start in range(0, total, step):
                 out += _render_chunk(routes[start : start + step])
                 progress(min(start + step, total), total)
             return out
         connections.close_all()
-        chunks = [routes[i : i + 50] for i in range(0, total, 50)]
+        chunks = split_evenly(routes, workers * CHUNKS_PER_WORKER)
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(workers, initializer=_reset_worker, initargs=(os.getpid(),)) as pool:
-            for result in pool.imap_unordered(_render_chunk, chunks):
+            for result in pool.imap_unordered(_render_pool_chunk, chunks):
                 out += result
                 progress(len(out), total)
         return out
     finally:
         worker.renderer = None
+        worker.build_memo = None
+
+
+def split_evenly(routes: list[Route], count: int) -> list[list[Route]]:
+    """The routes in `count` chunks (fewer for few routes) of nearly equal size, each kind of route spread
+    over all of them (every chunk has its share of stories, listings, documents)."""
+    count = max(1, min(count, len(routes)))
+    return [routes[i::count] for i in range(count)]
 
 
 def _in_memory_db() -> bool:

@@ -117,7 +117,7 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
     if not rel.endswith(TEXT_SUFFIXES):
         return [], problems
     # The operator's own address and telephone (site settings) are on every page's footer, and are not personal.
-    allowed = organisation_contacts()
+    allowed = worker.once("contacts", organisation_contacts)
     if parts is not None:
         personal = personal_data_in_parts(rel, parts, allowed)
     else:
@@ -156,7 +156,9 @@ def quote_problems(rel: str, text: str) -> list[str]:
     figures = QUOTE_FIGURE.findall(text)
     if not figures:
         return []
-    recorded = {normalise_quote(t) for t in SourceQuote.objects.values_list("text", flat=True)}
+    recorded = worker.once(
+        "quotes", lambda: {normalise_quote(t) for t in SourceQuote.objects.values_list("text", flat=True)}
+    )
     problems = []
     for inner in figures:
         caption = QUOTE_CAPTION.search(inner)

@@ -1,9 +1,11 @@
 """What the admin shows about the static site: on the page editor, whether the page's latest published
-revision is live there; in the menu, the list of releases."""
+revision is live there; in the menu, the list of releases; on the dashboard, the latest releases."""
 
 from django.contrib import messages
+from django.template.loader import render_to_string
 from django.utils import timezone
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -38,6 +40,22 @@ def show_static_status(request, page):
     if request.method == "GET":
         level, text = static_status(page)
         getattr(messages, level)(request, text)
+
+
+class StaticSitePanel(Component):
+    """The latest releases of the public static site: what changed there, and whether a build failed."""
+
+    name = "static_site"
+    order = 160
+
+    def render_html(self, parent_context=None):
+        releases = list(Release.objects.order_by("-pk")[:6])
+        return render_to_string("publishing/panel_static_site.html", {"releases": releases})
+
+
+@hooks.register("construct_homepage_panels")
+def add_static_site_panel(request, panels):
+    panels.append(StaticSitePanel())
 
 
 class ReadOnlyPolicy(ModelPermissionPolicy):

@@ -40,6 +40,17 @@ class WorkerState:
     # Per composite file (the API index, the sitemap), what each of its parts held when last scanned
     # for personal data, with the allowed contacts of that scan (verify.personal_data_in_parts).
     scanned_parts: dict[str, tuple[tuple[str, ...], dict[str, list[tuple[str, str]]]]] = field(default_factory=dict)
+    # What every file of one build reads the same (the operator's contacts, the recorded quotes): filled on
+    # first use while a build renders (render_pool.render_routes), None outside a build.
+    build_memo: dict[str, Any] | None = None
+
+    def once(self, key: str, compute):
+        """compute() once per build (every call outside a build)."""
+        if self.build_memo is None:
+            return compute()
+        if key not in self.build_memo:
+            self.build_memo[key] = compute()
+        return self.build_memo[key]
 
 
 worker = WorkerState()

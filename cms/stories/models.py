@@ -24,7 +24,7 @@ from wagtail.search import index
 from cms.core.api import ImageSerializer, StreamSerializer, StreetSerializer, TagsSerializer
 from cms.core.archive import build_archive
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage, RoutableBasePage, Street, Tag
+from cms.core.models import BasePage, RoutableBasePage, SiteSettings, Street, Tag
 from cms.core.publishing_protocol import BuildState, Versions
 from cms.core.sources import SourcesSerializer
 from cms.core.sources import json_ld as source_json_ld
@@ -295,6 +295,7 @@ class StoryPage(StoryBuildMixin, BasePage):
         context["related_stories"] = getattr(self, "_prepared_related", None)
         if context["related_stories"] is None:
             context["related_stories"] = self.related_stories()
+        context["json_ld"] = self.json_ld(SiteSettings.load(request))
         own = self.get_url(request)
         context["index_url"] = own[: own.rstrip("/").rfind("/") + 1] if own else ""
         return context
@@ -317,12 +318,12 @@ class StoryPage(StoryBuildMixin, BasePage):
             .order_by("-date", "-pk")
         )
 
-    def json_ld(self) -> str:
-        """schema.org Article for search engines, with public URLs only, each of a file in the release."""
-        from cms.core.models import SiteSettings
+    def json_ld(self, site_settings=None) -> str:
+        """schema.org Article for search engines, with public URLs only, each of a file in the release.
+        site_settings: the request's (get_context passes them, so a build reads them once, not per page)."""
         from cms.core.share import share_image_url
 
-        publisher = SiteSettings.load().author_name
+        publisher = (site_settings or SiteSettings.load()).author_name
         data = {
             "@context": "https://schema.org",
             "@type": "Article",

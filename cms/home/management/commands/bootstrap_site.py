@@ -1,4 +1,5 @@
-"""Create the page tree and a development admin. Safe to run any number of times."""
+"""Create the page tree (the home page, the default site, the stories section) and a development admin.
+Safe to run any number of times. It lives in `home`, the app of the tree's root; core knows no content app."""
 
 import os
 
