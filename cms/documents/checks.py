@@ -6,10 +6,10 @@ text, its metadata, its title, summary or file name, and a collection that only 
 (`restricted_problems`, which images share). Each message names the document (title and file name) and
 shows every match masked.
 
-`file_problems(data, filename)` is the same check on the bytes of an upload, and `strip_metadata` removes
-who made the file (PDF /Info and XMP, Office and OpenDocument author fields) before it is stored; the
-document model runs both on every new file (`CustomDocument.clean` for the admin's forms, `save` for
-the importer and scripts).
+`file_problems(data, filename)` is the same check on the bytes of an upload, and `strip_metadata`
+(`metadata.py`) removes who made the file (PDF /Info and XMP, Office and OpenDocument author fields) before
+it is stored; the document model runs both on every new file (`CustomDocument.clean` for the admin's
+forms, `save` for the importer and scripts). What the bytes are is `filetypes.py`.
 
 Reading a PDF's text costs tens of milliseconds; the result is kept per file hash, so a publish that
 checks the same documents again only reads and hashes their bytes.
@@ -31,139 +31,13 @@ from urllib.parse import unquote
 
 from cms.core.personal_data import KIND_LABELS, find_personal_data, mask
 
-# -- what the bytes are ----------------------------------------------------------------------------------
-KIND_NAMES = {
-    "pdf": "PDF 文档",
-    "docx": "Word 文档（.docx）",
-    "docm": "带宏的 Word 文档（.docm）",
-    "xlsx": "Excel 表格（.xlsx）",
-    "xlsm": "带宏的 Excel 表格（.xlsm）",
-    "pptx": "PowerPoint 演示文稿（.pptx）",
-    "pptm": "带宏的 PowerPoint 演示文稿（.pptm）",
-    "odt": "OpenDocument 文本（.odt）",
-    "ods": "OpenDocument 表格（.ods）",
-    "odp": "OpenDocument 演示文稿（.odp）",
-    "zip": "ZIP 压缩包",
-    "jpeg": "JPEG 图片",
-    "png": "PNG 图片",
-    "gif": "GIF 图片",
-    "webp": "WebP 图片",
-    "bmp": "BMP 图片",
-    "tiff": "TIFF 图片",
-    "ole": "旧版 Office 文档（.doc/.xls/.ppt）",
-    "rtf": "RTF 文档",
-    "gzip": "gzip 压缩包",
-    "7z": "7z 压缩包",
-    "rar": "RAR 压缩包",
-    "exe": "Windows 程序",
-    "elf": "Linux 程序",
-    "postscript": "PostScript 文件",
-    "text": "纯文本",
-    "binary": "无法识别的二进制内容",
-}
-
-# What the content of a file with each extension must be. An allowed extension missing here
-# (settings.WAGTAILDOCS_EXTENSIONS) cannot be checked, and is refused as such.
-EXPECTED_KIND = {
-    "pdf": "pdf",
-    "docx": "docx",
-    "xlsx": "xlsx",
-    "pptx": "pptx",
-    "odt": "odt",
-    "ods": "ods",
-    "odp": "odp",
-    "csv": "text",
-    "txt": "text",
-}
-
-MAGIC = (
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"GIF87a", "gif"),
-    (b"GIF89a", "gif"),
-    (b"BM", "bmp"),
-    (b"II*\x00", "tiff"),
-    (b"MM\x00*", "tiff"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
-    (b"{\\rtf", "rtf"),
-    (b"\x1f\x8b", "gzip"),
-    (b"7z\xbc\xaf\x27\x1c", "7z"),
-    (b"Rar!\x1a\x07", "rar"),
-    (b"MZ", "exe"),
-    (b"\x7fELF", "elf"),
-    (b"%!PS", "postscript"),
-)
-
-OOXML_MAIN_TYPES = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": "docx",
-    "application/vnd.ms-word.document.macroenabled.main+xml": "docm",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
-    "application/vnd.ms-excel.sheet.macroenabled.main+xml": "xlsm",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": "pptx",
-    "application/vnd.ms-powerpoint.presentation.macroenabled.main+xml": "pptm",
-}
-ODF_TYPES = {
-    "application/vnd.oasis.opendocument.text": "odt",
-    "application/vnd.oasis.opendocument.spreadsheet": "ods",
-    "application/vnd.oasis.opendocument.presentation": "odp",
-}
+from .filetypes import EXPECTED_KIND, KIND_NAMES, decode_text, detect_kind, extension
 
 MAX_UNZIPPED = 200 * 1024 * 1024  # XML read from one Office file; past this the file is refused unread
 
 
 class Unreadable(Exception):
     """The content cannot be read, so it cannot be checked (the message says why, in Chinese)."""
-
-
-def extension(filename: str) -> str:
-    return PurePosixPath(filename or "").suffix.lower().lstrip(".")
-
-
-def decode_text(data: bytes) -> str | None:
-    """Text in UTF-8 (with or without BOM), UTF-16 with a BOM, or GB18030; None if it is none of them."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-    if b"\x00" in data:
-        return None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def detect_kind(data: bytes) -> str:
-    """What the bytes are, by their signature (a key of KIND_NAMES)."""
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
-    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return "webp"
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        return _zip_kind(data)
-    for magic, kind in MAGIC:
-        if data.startswith(magic):
-            return kind
-    return "text" if decode_text(data) is not None else "binary"
-
-
-def _zip_kind(data: bytes) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-            if "mimetype" in names:
-                return ODF_TYPES.get(z.read("mimetype").decode("ascii", "replace").strip(), "zip")
-            if "[Content_Types].xml" in names:
-                types = z.read("[Content_Types].xml").decode("utf-8", "replace").lower()
-                for content_type, kind in OOXML_MAIN_TYPES.items():
-                    if f'contenttype="{content_type}"' in types:
-                        return kind
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
-        pass
-    return "zip"
 
 
 # -- what the text says ----------------------------------------------------------------------------------
@@ -399,81 +273,3 @@ def document_problems(document) -> list[str]:
             problems += file_problems(data, file_name(document), subject)
     problems += restricted_problems(document)
     return list(dict.fromkeys(problems))
-
-
-# -- removing who made the file --------------------------------------------------------------------------
-_PEOPLE = re.compile(
-    r"<((?:[\w.-]+:)?(?:creator|lastModifiedBy|initial-creator|printed-by|Manager))(\s[^>]*)?>(.*?)</\1>",
-    re.S,
-)
-PEOPLE_PARTS = {"docProps/core.xml", "docProps/app.xml", "meta.xml"}
-
-
-def strip_metadata(data: bytes, ext: str) -> bytes | None:
-    """The file without who made it (PDF: the /Info dictionary but its title, and XMP; Office and
-    OpenDocument: creator, last modified by, manager), or None when there is nothing to remove or the file
-    is not what its extension says (it will be refused)."""
-    kind = detect_kind(data)
-    if kind != EXPECTED_KIND.get(ext):
-        return None
-    if kind == "pdf":
-        return _strip_pdf(data)
-    if kind in ("docx", "xlsx", "pptx", "odt", "ods", "odp"):
-        return _strip_zip(data)
-    return None
-
-
-def _strip_pdf(data: bytes) -> bytes | None:
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject
-
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            return None
-        info = reader.metadata or {}
-        pages_with_xmp = [p for p in reader.pages if "/Metadata" in p]
-        earlier_versions = data.count(b"%%EOF") > 1  # incremental updates keep what was deleted
-        if (
-            not [k for k in info if k != "/Title"]
-            and "/Metadata" not in reader.root_object
-            and not (pages_with_xmp or earlier_versions)
-        ):
-            return None
-        writer = PdfWriter(clone_from=reader, keep_initial_header=True)
-        writer.metadata = None
-        if info.get("/Title"):
-            writer.add_metadata({"/Title": str(info["/Title"])})
-        writer.xmp_metadata = None
-        for page in writer.pages:
-            if "/Metadata" in page:
-                del page[NameObject("/Metadata")]
-        # The removed dictionaries would still be written as unreferenced objects.
-        writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
-        out = io.BytesIO()
-        writer.write(out)
-        return out.getvalue()
-    except Exception:  # noqa: BLE001 - a PDF pypdf cannot rewrite is checked (and refused) as it is
-        return None
-
-
-def _strip_zip(data: bytes) -> bytes | None:
-    def blank(m: re.Match) -> str:
-        return f"<{m[1]}{m[2] or ''}></{m[1]}>"
-
-    try:
-        out = io.BytesIO()
-        changed = False
-        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
-            for info in zin.infolist():
-                content = zin.read(info)
-                if info.filename in PEOPLE_PARTS:
-                    text = content.decode("utf-8")
-                    cleaned = _PEOPLE.sub(lambda m: blank(m) if m[3].strip() else m[0], text)
-                    if cleaned != text:
-                        changed = True
-                        content = cleaned.encode("utf-8")
-                zout.writestr(info, content)
-        return out.getvalue() if changed else None
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, UnicodeDecodeError):
-        return None

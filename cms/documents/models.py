@@ -60,7 +60,9 @@ class CustomDocument(AbstractDocument):
     def _prepared_file(self) -> tuple[bytes | None, list[str]]:
         """The new file's bytes without metadata (None if unchanged) and what is wrong with them; worked out
         once per file, as `clean` and `save` both ask."""
-        from .checks import extension, file_name, file_problems, strip_metadata
+        from .checks import file_name, file_problems
+        from .filetypes import extension
+        from .metadata import strip_metadata
 
         key = (self.file.name, getattr(self.file, "_committed", None), id(getattr(self.file, "_file", None)))
         cached = getattr(self, "_prepared", None)

@@ -73,7 +73,9 @@ def _document_problems(data: bytes, key: str, ref: str) -> list[str]:
             return [f"文档 {ref} 不是 UTF-8 编码的文本：请另存为 UTF-8"]
     # The checks a document gets on upload: its bytes are what its extension says, and no personal data
     # in its text, metadata (after the metadata that saving removes) or name.
-    from cms.documents.checks import extension, file_problems, strip_metadata
+    from cms.documents.checks import file_problems
+    from cms.documents.filetypes import extension
+    from cms.documents.metadata import strip_metadata
 
     return file_problems(strip_metadata(data, extension(key)) or data, key, f"文档 {ref}")
 
