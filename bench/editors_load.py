@@ -46,7 +46,6 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,8 +57,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, generate_stories, percentile  # noqa: E402
 from bench.sample import TAGS as SAMPLE_TAGS  # noqa: E402
-from bench.sample import body_text  # noqa: E402
 
 TAGS = SAMPLE_TAGS[:10]  # the first ten of bench/sample.py's tags
 PAGES_PER_ACCOUNT = 25
@@ -84,12 +83,6 @@ EMAIL_FILE_PATH = {mail!r}
 
 
 # ------------------------------------------------------------------------------------------- processes
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -306,40 +299,23 @@ def step_generate(count: int, roles: list[str], plan_path: Path):
 
     django.setup()
     from django.contrib.auth.models import Group
-    from django.db import transaction
 
-    from cms.core.models import Street
-    from cms.stories.models import StoryIndexPage, StoryPage, StoryRelatedPage
+    from cms.stories.models import StoryIndexPage, StoryPage
     from cms.users.models import User
 
-    streets = [
-        Street.objects.get_or_create(slug=slug, defaults={"name": name, "district": d})[0]
-        for slug, name, d in (("bench-a", "陶然亭街道（测试）", "西城区"), ("bench-b", "建外街道（测试）", "朝阳区"))
-    ]
-    index = StoryIndexPage.objects.get()
-    rng = random.Random(7)
-    start = datetime.date.today() - datetime.timedelta(days=count + 10)
     t0 = time.monotonic()
-    previous = None
-    for i in range(count):
-        with transaction.atomic():
-            story = StoryPage(
-                title=f"小哥的故事第{i + 1}篇",
-                slug=f"bench-story-{i + 1}",
-                summary="快递小哥参与社区治理的一个故事。",
-                date=start + datetime.timedelta(days=i),
-                street=streets[i % len(streets)],
-                body=body_text(rng),
-            )
-            for tag in rng.sample(TAGS, 3):
-                story.tags.add(tag)
-            if previous is not None:
-                story.related_links = [StoryRelatedPage(related_page=previous)]
-            index.add_child(instance=story)
-            story.save_revision().publish()
-        previous = story
-        if (i + 1) % 250 == 0:
-            print(f"  生成 {i + 1}/{count} 篇（{time.monotonic() - t0:.0f} 秒）", file=sys.stderr, flush=True)
+    rng = random.Random(7)  # noqa: S311 - reproducible sample data
+    generate_stories(
+        count,
+        rng=rng,
+        streets=(("bench-a", "陶然亭街道（测试）", "西城区"), ("bench-b", "建外街道（测试）", "朝阳区")),
+        tags=TAGS,
+        slug_prefix="bench-story-",
+        related_chain=True,
+        progress_every=250,
+        setup=False,  # run() has migrated and set the tree up
+    )
+    index = StoryIndexPage.objects.get()
 
     groups = {"editor": Group.objects.get(name="编辑"), "reviewer": Group.objects.get(name="审核员")}
     names = {"publisher": "zhubian", "editor": "bianji", "reviewer": "shenhe"}
@@ -426,12 +402,6 @@ def step_report(since: str, settle: float):
 
 
 # ------------------------------------------------------------------------------------------ the report
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (what locust reports, without its rounding of response times)."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
 def read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         return []

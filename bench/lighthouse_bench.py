@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import django_env, free_port  # noqa: E402
+
 LIGHTHOUSE = ROOT / "bench" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-dev-shm-usage"
 TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
@@ -37,22 +41,8 @@ def run(*args, env, quiet=True):
     return result.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def build(work: Path, keep: bool) -> tuple[Path, dict]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
-        "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(work / "media"),
-        "SITE_DIR": str(work / "site"),
-        "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "SITE_AUTO_BUILD": "false",
-    }
+    env = {**os.environ, **django_env(work)}
     python = sys.executable
     if not (keep and (work / "site" / "current").exists()):
         print("构建 content/ 的演示网站 …", flush=True)

@@ -27,13 +27,11 @@ that once; if wrk still cannot be run, the sampler's threads are the load (--fal
 from __future__ import annotations
 
 import argparse
-import datetime
 import gzip
 import http.client
 import json
 import multiprocessing
 import os
-import random
 import re
 import shutil
 import signal
@@ -48,77 +46,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sample import body_text  # noqa: E402
+from bench.common import configure, free_port, generate_stories, percentile  # noqa: E402
 
 TAGS = ["隐患上报", "骑士驿站", "路客联盟", "关爱老人", "培训", "志愿服务", "垃圾分类", "商户联盟"]
 
 
 # ---------------------------------------------------------------------------------------------- setup
-def configure(work: Path, fresh: bool = True):
-    """A work database, media and SITE_DIR under work/; Django set up with the dev settings, DEBUG off."""
-    if fresh:
-        shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True, exist_ok=True)
-    os.environ.update(django_env(work))
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.DEBUG = False
-
-
-def django_env(work: Path) -> dict[str, str]:
-    return {
-        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
-        "DATABASE_URL": f"sqlite:///{work}/db.sqlite3",
-        "MEDIA_ROOT": str(work / "media"),
-        "SITE_DIR": str(work / "site"),
-        # Publishes do not queue builds: the scripts call build_site() themselves, as the brief says.
-        "SITE_AUTO_BUILD": "false",
-        "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-    }
-
-
 def generate(count: int, marker_title: str):
     """count stories; the newest (shown on the home page, /stories/ and the feed) gets marker_title."""
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from cms.core.models import Street
-    from cms.stories.models import StoryIndexPage, StoryPage
-
-    settings.SITE_AUTO_BUILD = False
-    call_command("migrate", verbosity=0)
-    call_command("bootstrap_site", "--no-admin", verbosity=0)
-    streets = [
-        Street.objects.get_or_create(slug=slug, defaults={"name": name, "district": d})[0]
-        for slug, name, d in (("taoranting", "陶然亭街道", "西城区"), ("jianwai", "建外街道", "朝阳区"))
-    ]
-    index = StoryIndexPage.objects.get()
-    rng = random.Random(7)
-    start = datetime.date.today() - datetime.timedelta(days=count + 10)
-    story = None
-    for i in range(count):
-        story = StoryPage(
-            title=marker_title if i == count - 1 else f"小哥的故事第{i + 1}篇",
-            slug=f"story-{i + 1}",
-            summary="快递小哥参与社区治理的一个故事。",
-            date=start + datetime.timedelta(days=i),
-            street=streets[i % len(streets)],
-            body=body_text(rng),
-        )
-        for tag in rng.sample(TAGS, 3):
-            story.tags.add(tag)
-        index.add_child(instance=story)
-        story.save_revision().publish()
-    return story
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return generate_stories(count, tags=TAGS, marker_title=marker_title)
 
 
 def start_nginx(work: Path, site_dir: Path, connections: int = 256) -> tuple[subprocess.Popen, str, Path]:
@@ -227,12 +163,11 @@ end
 def percentiles(values: list[float]) -> str:
     if not values:
         return "—"
-    v = sorted(values)
 
     def p(q):
-        return v[min(len(v) - 1, int(q / 100 * len(v)))] * 1000
+        return percentile(values, q) * 1000
 
-    return f"p50 {p(50):.2f} ms，p90 {p(90):.2f} ms，p99 {p(99):.2f} ms，最大 {v[-1] * 1000:.1f} ms"
+    return f"p50 {p(50):.2f} ms，p90 {p(90):.2f} ms，p99 {p(99):.2f} ms，最大 {max(values) * 1000:.1f} ms"
 
 
 def main():

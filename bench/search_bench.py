@@ -48,6 +48,8 @@ from urllib.parse import quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import percentile  # noqa: E402
+
 QUERIES = [
     "外卖骑手",
     "网格员",
@@ -107,11 +109,6 @@ def kb(n: float) -> str:
 
 def mb(n: float) -> str:
     return f"{n / 1e6:.2f} MB"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 # ---------------------------------------------------------------------------------------------- texts
@@ -785,7 +782,7 @@ def browser_figures(args, n, release, live, words, truth, texts, rng, step) -> d
 
         def line(label, values):
             log(
-                f"     {label:<44} p50 {pct(values, 0.5):7.1f} ms   p95 {pct(values, 0.95):7.1f} ms   max {max(values):7.1f} ms"
+                f"     {label:<44} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   max {max(values):7.1f} ms"
             )
 
         line("find(q), cold (new context, page loaded)", cold_find)
@@ -886,8 +883,8 @@ def main():
                 log(
                     f"  {r['n']:,} stories: first query max {kb(first)} (target ≤ {FIRST_QUERY_TARGET_KB} KB: "
                     f"{'holds' if first <= FIRST_QUERY_TARGET_KB * 1024 else 'MISSED'}), find() p50/p95 cold "
-                    f"{pct(r['query']['cold_find'], 0.5):.0f}/{pct(r['query']['cold_find'], 0.95):.0f} ms, warm "
-                    f"{pct(r['query']['warm_find'], 0.5):.0f}/{pct(r['query']['warm_find'], 0.95):.0f} ms"
+                    f"{percentile(r['query']['cold_find'], 50):.0f}/{percentile(r['query']['cold_find'], 95):.0f} ms, warm "
+                    f"{percentile(r['query']['warm_find'], 50):.0f}/{percentile(r['query']['warm_find'], 95):.0f} ms"
                 )
     log(f"\nload average at the end: {load_text()}")
     if failed:
