@@ -79,6 +79,9 @@ def _render_split(routes: list[Route], progress) -> list[Rendered]:
     own = [r for r in routes if r.kind == "special"]
     shared = [r for r in routes if r.kind != "special"]
     shared.sort(key=lambda r: worker.last_cost.get(r.file, 0.02), reverse=True)
+    # Every page of the build fetched once, before the fork: one query plan per page type, and the helper
+    # inherits them (claimed one by one, each route would fetch its page with all its prefetches).
+    _renderer().load_pages({r.page_id for r in routes if r.page_id})
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("i", 0)
     reader, writer = ctx.Pipe(duplex=False)
