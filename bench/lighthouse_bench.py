@@ -106,7 +106,7 @@ def serve(release: Path, work: Path):
         how = "nginx（deploy/nginx.conf）"
     else:
         code = (
-            f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.browser import serve; import time\n"
+            f"import sys; sys.path.insert(0, {str(ROOT)!r}); from tests.support.browser import serve; import time\n"
             f"with serve({str(release)!r}) as url: print(url, flush=True); time.sleep(10**6)"
         )
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)  # noqa: S603

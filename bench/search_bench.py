@@ -6,7 +6,7 @@
 For each size, in a process of its own (so that its max RSS is its own), N stories are generated from the
 sentences of the real Markdown under content/ (no database: records go straight to store_record), indexed by
 cms.publishing.search.update_index, and served with their pages, the built search page and its static files
-(from site/current, with the working tree's search.js and analyzer.js) by tests.browser.serve. It prints:
+(from site/current, with the working tree's search.js and analyzer.js) by tests.support.browser.serve. It prints:
 
   1. the full index (compact=True): time, tracemalloc peak of the call (a second run, up to
      --trace-full-max stories: tracemalloc makes it ~4x slower), max RSS, size on disk, files, index.json;
@@ -673,7 +673,7 @@ class Traffic:
 def browser_figures(args, n, release, live, words, truth, texts, rng, step) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import launch, serve
+    from tests.support.browser import launch, serve
 
     out: dict = {}
     handle_error = socketserver.BaseServer.handle_error

@@ -11,7 +11,7 @@ def _private_media_root(tmp_path_factory):
 
 @pytest.fixture
 def tree(db):
-    from tests.helpers import make_tree
+    from tests.support.helpers import make_tree
 
     return make_tree()
 
@@ -23,6 +23,20 @@ def _fresh_cache():
 
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture
+def content(tmp_path, tree):
+    """For the import tests: a good content/ tree, imported and published once; then good.md gets a new title
+    that a refused import must not write (tests/support/import_fixtures.py: refused)."""
+    from cms.content_io.importer import run_import
+    from tests.support.import_fixtures import good_tree, story, write_files
+
+    root = good_tree(tmp_path)
+    report, _ = run_import(root, publish=True)
+    assert report.ok, [str(p) for p in report.rejected]
+    write_files(root, {"stories/good.md": story("改过的标题")})
+    return root
 
 
 CONTENT_RELEASE_BASE_URL = "https://xiaoge.example.cn"

@@ -8,7 +8,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from cms.core.models import Person, Street
 from cms.stories.models import StoryIndexPage, StoryPage
-from tests.helpers import make_image, make_person, make_street, make_tree, report_source
+from tests.support.helpers import make_image, make_person, make_street, make_tree, report_source
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_snippets_appear_in_the_chinese_admin(admin_client):
 
 
 def test_page_editor_opens_for_a_story(admin_client, tree):
-    from tests.helpers import make_story
+    from tests.support.helpers import make_story
 
     story = make_story(tree[1], tags=["培训"])
     response = admin_client.get(f"/admin/pages/{story.pk}/edit/")

@@ -3,7 +3,7 @@
 The walk logs in as an editor and as a reviewer (the groups of cms/editorial's migration), opens each screen their
 work takes them to (the dashboard, the page explorer, creating and editing each page type, the states of review,
 history, images, documents, snippets, share links, the reports their menu offers, the account page and the
-choosers) with Django's test client, and finds no English in what a person reads there (tests/admin_text.py).
+choosers) with Django's test client, and finds no English in what a person reads there (tests/support/admin_text.py).
 Strings that reach the browser through JavaScript are checked in the catalogs: every string of Wagtail's own
 catalogs has a Chinese translation, from Wagtail or from the project's locale/.
 """
@@ -26,8 +26,16 @@ from wagtail.models import Page
 
 from cms.documents.models import CustomDocument
 from cms.home.models import InformationPage
-from tests.admin_text import english_in
-from tests.helpers import make_image, make_model, make_person, make_playbook, make_story, make_street, make_training
+from tests.support.admin_text import english_in
+from tests.support.helpers import (
+    make_image,
+    make_model,
+    make_person,
+    make_playbook,
+    make_story,
+    make_street,
+    make_training,
+)
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password"

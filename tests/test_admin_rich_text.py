@@ -9,7 +9,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_
 
 from cms.core.widgets import UNREADABLE_MESSAGE
 from cms.stories.models import StoryPage
-from tests.helpers import make_story, make_street
+from tests.support.helpers import make_story, make_street
 
 pytestmark = pytest.mark.django_db
 

@@ -32,8 +32,8 @@ from cms.core.models import Person, Source, Street
 from cms.core.privacy import page_texts
 from cms.documents.models import CustomDocument
 from cms.images.models import CustomImage
-from tests.helpers import make_street, make_tree
-from tests.import_fixtures import good_tree
+from tests.support.helpers import make_street, make_tree
+from tests.support.import_fixtures import good_tree
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 NAMED_WORDS = ["外卖骑手", "网格员", "党支部", "陶然亭", "同心驿站"]

@@ -13,7 +13,15 @@ from openapi_spec_validator import validate as validate_spec
 from wagtail.models import Collection, CollectionViewRestriction, PageViewRestriction
 
 from cms.documents.models import CustomDocument
-from tests.helpers import make_image, make_model, make_person, make_playbook, make_story, make_street, make_training
+from tests.support.helpers import (
+    make_image,
+    make_model,
+    make_person,
+    make_playbook,
+    make_story,
+    make_street,
+    make_training,
+)
 
 pytestmark = pytest.mark.django_db
 SPEC = yaml.safe_load((Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml").read_text())

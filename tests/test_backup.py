@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.import_fixtures import good_tree, jpeg_bytes, story, write_files
+from tests.support.import_fixtures import good_tree, jpeg_bytes, story, write_files
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from django.core.checks import run_checks
 
 from cms.core.models import SiteSettings
 from cms.home.models import InformationPage
-from tests.helpers import make_story
+from tests.support.helpers import make_story
 
 pytestmark = pytest.mark.django_db
 

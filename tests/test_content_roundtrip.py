@@ -13,7 +13,7 @@ from cms.content_io.models import ContentSource
 from cms.core.models import Person, Street, Tag
 from cms.images.models import CustomImage
 from cms.stories.models import StoryPage
-from tests.helpers import make_tree
+from tests.support.helpers import make_tree
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 pytestmark = pytest.mark.django_db

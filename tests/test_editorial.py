@@ -24,8 +24,8 @@ from cms.core.privacy import PrivacyBlocked, page_problems
 from cms.images.models import CustomImage
 from cms.publishing.builder import build_site, current_release_dir
 from cms.stories.models import StoryPage
-from tests.helpers import make_person, make_story, make_street
-from tests.import_fixtures import good_tree, line_of, story, write_files
+from tests.support.helpers import make_person, make_story, make_street
+from tests.support.import_fixtures import good_tree, line_of, story, write_files
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password"

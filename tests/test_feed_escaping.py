@@ -10,7 +10,7 @@ import pytest
 
 from cms.core.models import SiteSettings
 from cms.publishing.builder import build_site, current_release_dir
-from tests.helpers import make_story, make_street
+from tests.support.helpers import make_story, make_street
 
 pytestmark = pytest.mark.django_db
 

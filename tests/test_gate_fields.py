@@ -17,7 +17,7 @@ from cms.core.models import SiteSettings
 from cms.core.privacy import PrivacyBlocked, page_problems
 from cms.documents.models import CustomDocument
 from cms.stories.models import StoryPage
-from tests.helpers import make_image, make_person, make_story, make_street
+from tests.support.helpers import make_image, make_person, make_story, make_street
 
 pytestmark = pytest.mark.django_db
 NUMBER, SHOWN = "13812345678", "138*****678"

@@ -20,7 +20,7 @@ from wagtail.models import Page
 
 from cms.core.privacy import PublishRefused
 from cms.stories.models import StoryPage
-from tests.helpers import make_story
+from tests.support.helpers import make_story
 from tests.test_editorial import story_form
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from cms.publishing.releases import BuildFailed, current_release_dir, rollback
 from cms.publishing.search import IndexReader
 from cms.publishing.verify import examine
 from tests import test_publishing
-from tests.helpers import make_model, make_playbook, make_story, make_training
+from tests.support.helpers import make_model, make_playbook, make_story, make_training
 from tests.test_publishing import read
 
 site_dir, stories = test_publishing.site_dir, test_publishing.stories  # the fixtures of the publishing tests

@@ -9,8 +9,7 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from cms.content_io.importer import run_import
 from cms.stories.models import StoryIndexPage, StoryPage
-from tests.import_fixtures import good_tree, line_of, story, write_files
-from tests.test_import_safety import BAD, add_bad_story, problem, refused
+from tests.support.import_fixtures import BAD, add_bad_story, good_tree, line_of, problem, refused, story, write_files
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from cms.content_io.importer import run_import
 from cms.documents.models import CustomDocument
 from cms.governance.models import ComponentPage
 from cms.playbook.models import PlaybookChange, PlaybookChapterPage
-from tests.import_fixtures import counts, good_tree, write_files
+from tests.support.import_fixtures import counts, good_tree, write_files
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import yaml
 from cms.content_io.importer import run_import
 from cms.core.models import Person, Source
 from cms.stories.models import StoryPage
-from tests.import_fixtures import good_tree, line_of, story, write_files
+from tests.support.import_fixtures import good_tree, line_of, story, write_files
 
 pytestmark = pytest.mark.django_db
 CONTENT = Path(__file__).resolve().parent.parent / "content"

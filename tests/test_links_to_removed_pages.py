@@ -8,7 +8,7 @@ from wagtail.models import PageViewRestriction
 
 from cms.publishing.builder import build_site, current_release_dir
 from cms.stories.models import StoryPage
-from tests.helpers import make_story
+from tests.support.helpers import make_story
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from cms.images.models import CustomImage
 from cms.publishing import targets
 from cms.publishing.builder import build_site, current_release_dir
 from tests import test_publishing, test_targets
-from tests.helpers import make_story
+from tests.support.helpers import make_story
 from tests.test_images import jpeg_with_gps
 
 site_dir, stories = test_publishing.site_dir, test_publishing.stories

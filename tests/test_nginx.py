@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.helpers import make_image, make_story, make_street, make_training
-from tests.nginx_server import NEEDS_NGINX, run_nginx
+from tests.support.helpers import make_image, make_story, make_street, make_training
+from tests.support.nginx_server import NEEDS_NGINX, run_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.django_db, NEEDS_NGINX]

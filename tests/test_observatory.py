@@ -20,9 +20,9 @@ import pytest
 from playwright import sync_api as playwright
 
 from cms.publishing.builder import build_site
-from tests.browser import CHROMIUM, FLAGS, NEEDS_CHROMIUM
-from tests.helpers import make_image, make_model, make_playbook, make_story, make_street, make_training
-from tests.nginx_server import NEEDS_NGINX, run_nginx
+from tests.support.browser import CHROMIUM, FLAGS, NEEDS_CHROMIUM
+from tests.support.helpers import make_image, make_model, make_playbook, make_story, make_street, make_training
+from tests.support.nginx_server import NEEDS_NGINX, run_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNER = ROOT / "node_modules" / "@mdn" / "mdn-http-observatory"

@@ -14,7 +14,15 @@ from cms.core.preview import BANNER_CLASS, remove_banner
 from cms.editorial.models import ShareLink
 from cms.publishing.builder import build_site, current_release_dir
 from cms.stories.models import StoryPage
-from tests.helpers import make_image, make_model, make_person, make_playbook, make_story, make_street, make_training
+from tests.support.helpers import (
+    make_image,
+    make_model,
+    make_person,
+    make_playbook,
+    make_story,
+    make_street,
+    make_training,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from cms.core.models import Person, SiteSettings
 from cms.core.privacy import PrivacyBlocked
 from cms.publishing.builder import build_site, current_release_dir
 from cms.stories.models import StoryPage
-from tests.helpers import REPORT_QUOTE, make_image, make_story, report_quote, report_source
+from tests.support.helpers import REPORT_QUOTE, make_image, make_story, report_quote, report_source
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from cms.publishing.models import BuildRequest, Release
 from cms.publishing.releases import BuildFailed, current_release_dir, rollback
 from cms.publishing.search import IndexReader
 from cms.stories.models import StoryPage
-from tests.helpers import make_image, make_person, make_story, make_street
+from tests.support.helpers import make_image, make_person, make_story, make_street
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from django.db.models import Q
 from wagtail.models import Page
 
 from cms.stories.models import StoryPage, StoryPageTag, StoryRelatedPage
-from tests.helpers import make_story, make_street
+from tests.support.helpers import make_story, make_street
 
 pytestmark = pytest.mark.django_db
 

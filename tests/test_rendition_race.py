@@ -16,7 +16,7 @@ RACE = r"""
 import json, multiprocessing, os, time
 from django.db import connections
 from cms.images.models import CustomImage
-from tests.helpers import make_image
+from tests.support.helpers import make_image
 
 image = make_image(size=(900, 600))
 pk = image.pk

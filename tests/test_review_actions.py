@@ -15,8 +15,8 @@ from wagtail.models import Page
 
 from cms.editorial.wagtail_hooks import REVIEWERS_OWN, SUBMITTERS
 from cms.stories.models import StoryPage
-from tests.admin_text import visible_texts
-from tests.helpers import make_story
+from tests.support.admin_text import visible_texts
+from tests.support.helpers import make_story
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password"

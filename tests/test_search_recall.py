@@ -15,7 +15,7 @@ import pytest
 
 from cms.core import analyzer
 from cms.publishing.search import INDEX_DIR, IndexReader, extract_record
-from tests.browser import NEEDS_CHROMIUM, launch, serve
+from tests.support.browser import NEEDS_CHROMIUM, launch, serve
 
 WORDS_OF_THE_ISSUE = ["外卖骑手", "网格员", "党支部", "陶然亭", "同心驿站"]
 # Pages that only repeat other pages' teasers (tag and street listings, older stories, the print edition of

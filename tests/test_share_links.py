@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cms.editorial.models import ShareLink
 from cms.stories.models import StoryPage
-from tests.helpers import make_story
+from tests.support.helpers import make_story
 
 pytestmark = pytest.mark.django_db
 NUMBER = "13812345678"

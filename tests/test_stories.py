@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.test import override_settings
 
-from tests.helpers import make_image, make_person, make_story, make_street
+from tests.support.helpers import make_image, make_person, make_story, make_street
 
 pytestmark = pytest.mark.django_db
 

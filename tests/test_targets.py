@@ -19,7 +19,7 @@ from cms.publishing.builder import build_site, current_release_dir
 from cms.publishing.models import Release, TargetObject, TargetSync
 from cms.publishing.releases import rollback
 from tests import test_publishing
-from tests.helpers import make_story
+from tests.support.helpers import make_story
 
 site_dir, stories = test_publishing.site_dir, test_publishing.stories  # the publishing tests' fixtures
 moto_server = pytest.importorskip("moto.server")

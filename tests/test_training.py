@@ -7,8 +7,8 @@ import pytest
 from cms.content_io.importer import run_import
 from cms.publishing.builder import build_site, current_release_dir
 from cms.training.models import LessonPage
-from tests.helpers import make_training
-from tests.import_fixtures import good_tree, write_files
+from tests.support.helpers import make_training
+from tests.support.import_fixtures import good_tree, write_files
 
 pytestmark = pytest.mark.django_db
 

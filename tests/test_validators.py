@@ -299,7 +299,7 @@ def api_app(db):
     from django.db import close_old_connections
     from wagtail.models import PageViewRestriction
 
-    from tests.helpers import (
+    from tests.support.helpers import (
         make_image,
         make_model,
         make_person,

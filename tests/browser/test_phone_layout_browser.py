@@ -4,8 +4,8 @@ px, the stories' filters come before the list, and the model's diagram and adopt
 
 import pytest
 
-from tests.browser import NEEDS_CHROMIUM, launch
-from tests.site_pages import serve_every_page_type
+from tests.support.browser import NEEDS_CHROMIUM, launch
+from tests.support.site_pages import serve_every_page_type
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [

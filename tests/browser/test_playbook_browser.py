@@ -3,8 +3,8 @@
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.browser import NEEDS_CHROMIUM, launch, serve
-from tests.helpers import make_playbook
+from tests.support.browser import NEEDS_CHROMIUM, launch, serve
+from tests.support.helpers import make_playbook
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [

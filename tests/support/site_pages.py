@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.test import override_settings
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.browser import serve
-from tests.helpers import (
+from tests.support.browser import serve
+from tests.support.helpers import (
     make_image,
     make_model,
     make_person,
@@ -130,7 +130,7 @@ def serve_every_page_type(django_db_blocker, tmp_path_factory):
     """Yields (base URL, {page type: path}) of a release built once, for a module-scoped fixture (building is
     the slow part); its rows are rolled back afterwards. The module needs the django_db mark, so that
     pytest-django sets up the test database."""
-    from tests.helpers import make_tree
+    from tests.support.helpers import make_tree
 
     with django_db_blocker.unblock(), transaction.atomic():
         name = str(connection.settings_dict["NAME"])

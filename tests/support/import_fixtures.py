@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 from PIL import Image as PILImage
@@ -79,6 +80,11 @@ def jpeg_bytes(color: str = "#0b4f8a", size: tuple[int, int] = (40, 30)) -> byte
     return buf.getvalue()
 
 
+def hero(path: str) -> str:
+    """Front matter naming a hero image at `path`."""
+    return f"hero_image:\n  file: {path}\n  alt: 胡同里的三轮车\n"
+
+
 def write_files(content: Path, files: dict[str, str | bytes]) -> Path:
     """Write files under content/: text as UTF-8, bytes as they are. Returns content."""
     for rel, data in files.items():
@@ -122,3 +128,37 @@ def counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count() for model in (Page, Revision, Street, Person, CustomImage, ContentSource)
     }
+
+
+# -- refusals: an import that must be refused, whole ------------------------------------------------
+BAD = "stories/bad.md"
+QUICK = 20  # seconds: every refusal must come well within this, however hostile the file
+
+
+def refused(root: Path, **kwargs):
+    """Import root, expect a refusal, and check that the database is exactly as it was."""
+    from cms.content_io.importer import run_import
+    from cms.stories.models import StoryPage
+
+    before = counts()
+    started = time.monotonic()
+    report, plan = run_import(root, publish=True, **kwargs)
+    assert time.monotonic() - started < QUICK
+    assert not report.ok, "the import should have been refused"
+    assert plan == {}
+    assert (report.created, report.updated, report.unchanged) == ([], [], [])
+    assert counts() == before
+    assert StoryPage.objects.get(slug="good").title == GOOD_TITLE
+    return report
+
+
+def problem(report, path: str, reason: str):
+    """The problem reported for `path` whose message contains `reason`."""
+    found = [p for p in report.rejected if p.path == path and reason in p.message]
+    assert found, f"no problem for {path} mentioning {reason!r}; reported:\n" + "\n".join(map(str, report.rejected))
+    return found[0]
+
+
+def add_bad_story(root: Path, text: str | bytes) -> str | bytes:
+    write_files(root, {BAD: text})
+    return text

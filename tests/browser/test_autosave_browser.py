@@ -12,8 +12,8 @@ import time
 import pytest
 from wagtail.admin.views.pages.create import CreateView
 
-from tests.browser import NEEDS_CHROMIUM, launch
-from tests.test_editor_journey_browser import cms, log_in  # noqa: F401 - the live CMS fixture
+from tests.browser.test_editor_journey_browser import cms, log_in  # noqa: F401 - the live CMS fixture
+from tests.support.browser import NEEDS_CHROMIUM, launch
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser, NEEDS_CHROMIUM]

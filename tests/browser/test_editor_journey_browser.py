@@ -14,8 +14,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from cms.publishing.builder import current_release_dir
-from tests.browser import NEEDS_CHROMIUM, launch, serve
-from tests.helpers import make_image, make_story, make_street, make_tree
+from tests.support.browser import NEEDS_CHROMIUM, launch, serve
+from tests.support.helpers import make_image, make_story, make_street, make_tree
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -117,7 +117,7 @@ def test_an_editor_writes_a_reviewer_approves_and_the_static_site_shows_it(cms, 
         editor.locator("[data-contentpath='body'] [contenteditable='true']").first.click()
         editor.keyboard.type(f"楼道拐角的{WORD}前堆满了纸箱，小哥拍照发到群里，物业当天就清走了。")
         # Submit for review (the editor has no publish button). A submit during the first autosave waits for
-        # it (tests/test_autosave_browser.py); here the autosave has settled, as an editor usually sees it.
+        # it (tests/browser/test_autosave_browser.py); here the autosave has settled, as an editor usually sees it.
         editor.wait_for_timeout(1500)
         editor.get_by_text("正在保存……").first.wait_for(state="hidden")
         open_action_menu(editor)

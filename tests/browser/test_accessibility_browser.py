@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import NEEDS_CHROMIUM, launch
-from tests.site_pages import serve_every_page_type
+from tests.support.browser import NEEDS_CHROMIUM, launch
+from tests.support.site_pages import serve_every_page_type
 
 playwright = pytest.importorskip("playwright.sync_api")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 pytestmark = [

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import NEEDS_CHROMIUM, launch
-from tests.site_pages import serve_every_page_type
+from tests.support.browser import NEEDS_CHROMIUM, launch
+from tests.support.site_pages import serve_every_page_type
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [
@@ -17,7 +17,7 @@ pytestmark = [
     pytest.mark.browser,
     NEEDS_CHROMIUM,
 ]
-REPORT = Path(__file__).resolve().parent.parent / "var" / "budgets.txt"
+REPORT = Path(__file__).resolve().parents[2] / "var" / "budgets.txt"
 KB = 1024
 # HTML + CSS + JavaScript transferred (bodies as sent, compressed, plus headers) on a first view.
 BUDGETS = {"story": 30 * KB, "chapter": 30 * KB, "lesson": 15 * KB}

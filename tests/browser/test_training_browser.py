@@ -4,8 +4,8 @@ network off, quizzes score in the browser, progress stays on the phone, and a le
 import pytest
 
 from cms.publishing.builder import build_site, current_release_dir
-from tests.browser import NEEDS_CHROMIUM, launch, serve
-from tests.helpers import make_training
+from tests.support.browser import NEEDS_CHROMIUM, launch, serve
+from tests.support.helpers import make_training
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [

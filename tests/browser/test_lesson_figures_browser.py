@@ -7,13 +7,15 @@ import pytest
 
 from cms.content_io.importer import run_import
 from cms.publishing.builder import build_site, current_release_dir
-from tests.browser import NEEDS_CHROMIUM, launch, serve
+from tests.support.browser import NEEDS_CHROMIUM, launch, serve
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.django_db, pytest.mark.browser, NEEDS_CHROMIUM]
-CONTENT = Path(__file__).resolve().parent.parent / "content"
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 PHONE = {"width": 360, "height": 740}
-LESSON_BUDGET = 15 * 1024  # HTML, CSS and JavaScript transferred on first view, as tests/test_budgets_browser.py
+LESSON_BUDGET = (
+    15 * 1024
+)  # HTML, CSS and JavaScript transferred on first view, as tests/browser/test_budgets_browser.py
 FIGURES = {
     "/training/jijiu-changshi/xinfei-fusu/": ["两乳头连线的中点", "肩膀在双手的正上方"],
     "/training/jijiu-changshi/aed/": ["右侧锁骨下方"],

@@ -1,0 +1,1 @@
+"""Tests in headless Chromium, where a person would look (pytest -m browser)."""

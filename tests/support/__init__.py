@@ -1,0 +1,1 @@
+"""What the tests share: builders of test data, content/ trees, the browser, nginx, the admin's text."""
