@@ -116,7 +116,7 @@ def test_publishing_does_not_import_the_importer():
     assert {edge for edge in wrong if edge.split(" -> ")[1].startswith("cms.content_io")} == set()
 
 
-PROTOCOL_METHODS = ["static_signatures", "static_signatures_bulk", "build_queryset", "prepare_build"]
+PROTOCOL_METHODS = ["static_signatures", "static_signatures_bulk", "build_queryset", "prepare_build", "prepare_routes"]
 
 
 def declared(cls, name: str) -> tuple[bool, list[str], dict[str, object]]:
@@ -140,6 +140,7 @@ def test_page_types_implement_the_publishing_protocol(method):
         "static_signatures_bulk": protocol.HasBulkSignatures,
         "build_queryset": protocol.HasBuildQueryset,
         "prepare_build": protocol.PreparesBuild,
+        "prepare_routes": protocol.PreparesRoutes,
     }[method]
     is_classmethod, names, _annotations = declared(interface, method)
     # Declared by the page type or a mixin of its own (StoryPage's are in cms/stories/build.py).

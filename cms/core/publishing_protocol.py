@@ -10,7 +10,9 @@ whose content depends on its own live revision.
   a few queries;
 - ``build_queryset()`` (class): the pages as the build fetches them, with what their template needs;
 - ``prepare_build(pages, state)`` (class): fill in, for many fetched pages at once, what their template
-  reads (e.g. related stories).
+  reads (e.g. related stories);
+- ``prepare_routes(subpaths, cache)`` (instance): before a process renders some of the page's sub-routes,
+  fetch what they show in one go (e.g. the cards of many listing pages).
 
 Each method is its own Protocol, checkable at run time on the page class
 (``isinstance(StoryPage, PreparesBuild)``), since a page type implements only the ones it needs.
@@ -60,6 +62,14 @@ class HasBuildQueryset(Protocol):
     @classmethod
     def build_queryset(cls) -> QuerySet:
         """The class's pages as the build fetches them for rendering (select_related, prefetch_related)."""
+        ...
+
+
+@runtime_checkable
+class PreparesRoutes(Protocol):
+    def prepare_routes(self, subpaths: list[str], cache: dict) -> None:
+        """Before its sub-routes (listing pages) are rendered in a process: fetch what all of them show at
+        once, into the build's cache (request.build_cache), so that each does not query it again."""
         ...
 
 

@@ -23,7 +23,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page, Site
 
 from cms.core.models import SiteSettings
-from cms.core.publishing_protocol import BuildState, HasBuildQueryset, PreparesBuild
+from cms.core.publishing_protocol import BuildState, HasBuildQueryset, PreparesBuild, PreparesRoutes
 
 from .api_docs import StaticPagesAPI
 from .files import compress_data
@@ -106,6 +106,18 @@ class Renderer:
                 cls.prepare_build(loaded, self.state)
             for page in loaded:
                 self.pages[page.pk] = page
+
+    def prepare_routes(self, routes: list[Route]):
+        """Page types with sub-routes (listings) fetch what all of this process's routes of theirs show at once.
+        The pages must be loaded (load_pages)."""
+        subpaths: dict[int, list[str]] = defaultdict(list)
+        for route in routes:
+            if route.kind == "page" and route.page_id:
+                subpaths[route.page_id].append(route.subpath)
+        for page_id, subs in subpaths.items():
+            page = self.pages.get(page_id)
+            if isinstance(page, PreparesRoutes):
+                page.prepare_routes(subs, self.cache)
 
     def light_pages(self, ids: set[int]) -> dict[int, dict]:
         """The few fields the sitemap and the API index list, for many pages, without model instances."""

@@ -38,6 +38,8 @@ def _render_chunk(routes: list[Route], keep_pages: bool = True) -> list[Rendered
     if not keep_pages:  # a pool's chunk: the pages of earlier chunks are not rendered again here
         renderer.pages.clear()
     renderer.load_pages({r.page_id for r in routes if r.page_id})
+    if not keep_pages:
+        renderer.prepare_routes(routes)
     out = []
     for route in routes:
         data = renderer.render(route)
@@ -82,6 +84,7 @@ def _render_split(routes: list[Route], progress) -> list[Rendered]:
     # Every page of the build fetched once, before the fork: one query plan per page type, and the helper
     # inherits them (claimed one by one, each route would fetch its page with all its prefetches).
     _renderer().load_pages({r.page_id for r in routes if r.page_id})
+    _renderer().prepare_routes(routes)
     ctx = multiprocessing.get_context("fork")
     counter = ctx.Value("i", 0)
     reader, writer = ctx.Pipe(duplex=False)
@@ -147,6 +150,7 @@ def render_routes(
             return _render_split(routes, progress)
         if total < PARALLEL_THRESHOLD or workers < 2 or _in_memory_db():
             _renderer().load_pages({r.page_id for r in routes if r.page_id})  # all at once: one query plan
+            _renderer().prepare_routes(routes)
             step = max(1, total // 50)
             for start in range(0, total, step):
                 out += _render_chunk(routes[start : start + step])

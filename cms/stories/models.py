@@ -37,6 +37,16 @@ from .feeds import story_feed_response
 from .relations import StoryPageTag, StoryPerson, StoryRelatedPage, StorySource  # noqa: F401
 
 
+def listing_ids(cache: dict | None, queryset, base_path: str) -> list[int]:
+    """The ids a listing shows, newest first; read once per build (the cache) for all its archive pages."""
+    if cache is None:
+        return list(queryset.values_list("pk", flat=True))
+    key = ("listing", base_path)
+    if key not in cache:
+        cache[key] = list(queryset.values_list("pk", flat=True))
+    return cache[key]
+
+
 def story_listing_queryset():
     """StoryPage.listing_queryset(): live public stories as listings show them (home lists them too)."""
     return StoryPage.listing_queryset()
@@ -91,14 +101,7 @@ class StoryIndexPage(RoutableBasePage):
     def listing_context(self, request, queryset, number: int | None, base_path: str, **extra) -> dict:
         """Context for the front page (number None) or archive page `number` of a listing."""
         cache = getattr(request, "build_cache", None)  # the static build renders many pages of one listing
-        key = ("listing", base_path)
-        if cache is not None and key in cache:
-            ids = cache[key]
-        else:
-            ids = list(queryset.values_list("pk", flat=True))
-            if cache is not None:
-                cache[key] = ids
-        archive = build_archive(ids, settings.STORIES_PER_PAGE)
+        archive = build_archive(listing_ids(cache, queryset, base_path), settings.STORIES_PER_PAGE)
         if number is None:
             ids, newer, older, archive_page = archive.front, None, archive.newest_archive, None
         else:
@@ -106,7 +109,8 @@ class StoryIndexPage(RoutableBasePage):
             if archive_page is None:
                 raise Http404("没有这一页")
             ids, newer, older = archive_page.items, archive_page.newer, archive_page.older
-        found = queryset.in_bulk(ids)
+        cards = cache.get("story-cards", {}) if cache is not None else {}  # filled by prepare_routes
+        found = cards if all(i in cards for i in ids) else queryset.in_bulk(ids)
         stories = [found[i] for i in ids]
 
         def url(n):
@@ -124,11 +128,36 @@ class StoryIndexPage(RoutableBasePage):
             **extra,
         }
 
+    def listing(self, cache: dict | None, kind: str, slug: str = "") -> tuple[models.QuerySet, str, dict]:
+        """(stories, base path, context) of the index ("index"), a tag's or a street's listing. In the static
+        build (a cache) the live stories' query, the tags and the streets are read once, not per page."""
+        if cache is None:
+            stories = self.stories()
+        else:
+            stories = cache.get(("stories", self.pk))
+            if stories is None:
+                stories = cache[("stories", self.pk)] = self.stories()
+        if kind == "index":
+            return stories, self.url, {}
+        model = Tag if kind == "tag" else Street
+        if cache is None:
+            found = get_object_or_404(model, slug=slug)
+        else:
+            rows = cache.get(("by-slug", kind))
+            if rows is None:
+                rows = cache[("by-slug", kind)] = {row.slug: row for row in model.objects.all()}
+            found = rows.get(slug)
+            if found is None:
+                raise Http404(f"没有 {slug}")
+        match = {"tagged_items__tag": found} if kind == "tag" else {"street": found}
+        return stories.filter(**match), f"{self.url}{kind}/{found.slug}/", {kind: found}
+
     # -- routes -------------------------------------------------------------------------------
     @path("")
     @path("page/<int:number>/", name="page")
     def index_route(self, request, number: int | None = None):
-        ctx = self.listing_context(request, self.stories(), number, self.url)
+        stories, base_path, _extra = self.listing(getattr(request, "build_cache", None), "index")
+        ctx = self.listing_context(request, stories, number, base_path)
         if number is None:
             ctx.update(tags=self.tags_in_use(), streets=self.streets_in_use())
         return self.render(request, context_overrides=ctx)
@@ -136,9 +165,8 @@ class StoryIndexPage(RoutableBasePage):
     @path("tag/<slug:tag_slug>/", name="tag")
     @path("tag/<slug:tag_slug>/page/<int:number>/", name="tag_page")
     def tag_route(self, request, tag_slug: str, number: int | None = None):
-        tag = get_object_or_404(Tag, slug=tag_slug)
-        qs = self.stories().filter(tagged_items__tag=tag)
-        ctx = self.listing_context(request, qs, number, f"{self.url}tag/{tag.slug}/", tag=tag)
+        qs, base_path, extra = self.listing(getattr(request, "build_cache", None), "tag", tag_slug)
+        ctx = self.listing_context(request, qs, number, base_path, **extra)
         if not ctx["stories"]:
             raise Http404("这个标签下没有故事")
         return self.render(request, context_overrides=ctx, template="stories/story_tag_page.html")
@@ -146,9 +174,8 @@ class StoryIndexPage(RoutableBasePage):
     @path("street/<slug:street_slug>/", name="street")
     @path("street/<slug:street_slug>/page/<int:number>/", name="street_page")
     def street_route(self, request, street_slug: str, number: int | None = None):
-        street = get_object_or_404(Street, slug=street_slug)
-        qs = self.stories().filter(street=street)
-        ctx = self.listing_context(request, qs, number, f"{self.url}street/{street.slug}/", street=street)
+        qs, base_path, extra = self.listing(getattr(request, "build_cache", None), "street", street_slug)
+        ctx = self.listing_context(request, qs, number, base_path, **extra)
         if not ctx["stories"]:
             raise Http404("这个街道还没有故事")
         return self.render(request, context_overrides=ctx, template="stories/story_street_page.html")
@@ -162,6 +189,29 @@ class StoryIndexPage(RoutableBasePage):
     def static_signatures(self, versions: Versions) -> dict[str, object]:
         """Every route of the listing, with the ids and versions of what it shows."""
         return listing_signatures(self.stories(), self.intro, versions)
+
+    def prepare_routes(self, subpaths: list[str], cache: dict) -> None:
+        """The cards of every listing page the build renders here, in one query plan (listing_context reads
+        them from the cache): a query per listing for its ids, then one for the cards and their pictures."""
+        wanted: set[int] = set()
+        routes = {"index_route": "index", "tag_route": "tag", "street_route": "street"}
+        for subpath in subpaths:
+            try:
+                view, _args, kwargs = self.resolve_subpage("/" + subpath if subpath else "/")
+                kind = routes.get(view.__name__)
+                if kind is None:
+                    continue
+                stories, base_path, _extra = self.listing(cache, kind, kwargs.get(f"{kind}_slug", ""))
+            except Http404:
+                continue
+            archive = build_archive(listing_ids(cache, stories, base_path), settings.STORIES_PER_PAGE)
+            number = kwargs.get("number")
+            page = archive.page(number) if number is not None else None
+            wanted.update(archive.front if number is None else page.items if page else ())
+        cards = cache.setdefault("story-cards", {})
+        missing = wanted - cards.keys()
+        if missing:
+            cards.update(self.listing(cache, "index")[0].in_bulk(missing))
 
 
 class StoryPage(StoryBuildMixin, BasePage):
