@@ -1,11 +1,7 @@
-"""Importing a body written by anyone: raw HTML and script links are refused at their line, links between
-pages are checked, and a body that would take too long to convert or nests too deep is refused quickly.
-
-Imports are refused whole: a bad file is refused with its name, line or field and the reason, the other files'
-problems are still reported, nothing at all is written, and nothing crashes or hangs (`refused`, in
-tests/support/import_fixtures.py). Most tests start from the `content` fixture (tests/conftest.py): a good tree
-imported once, then `good.md` given a new title that a refused import must not write.
-"""
+"""Importing a body written by anyone: raw HTML and script links are refused at their line, links between pages are
+checked, and a body that would take too long to convert or nests too deep is refused quickly. See
+tests/support/import_fixtures.py (`refused`: refused whole, nothing written) and the `content` fixture in
+tests/conftest.py."""
 
 from __future__ import annotations
 

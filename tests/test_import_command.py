@@ -1,11 +1,7 @@
-"""The import as a whole: every bad file reported in one run, the command's summary and exit, a database
-without the page tree, new and existing sections, importing the same tree twice, dry runs, block lengths.
-
-Imports are refused whole: a bad file is refused with its name, line or field and the reason, the other files'
-problems are still reported, nothing at all is written, and nothing crashes or hangs (`refused`, in
-tests/support/import_fixtures.py). Most tests start from the `content` fixture (tests/conftest.py): a good tree
-imported once, then `good.md` given a new title that a refused import must not write.
-"""
+"""The import as a whole: every bad file reported in one run, the command's summary and exit, a database without the
+page tree, new and existing sections, importing the same tree twice, dry runs, block lengths. See
+tests/support/import_fixtures.py (`refused`: refused whole, nothing written) and the `content` fixture in
+tests/conftest.py."""
 
 from __future__ import annotations
 

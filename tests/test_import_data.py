@@ -1,11 +1,6 @@
-"""Importing the data files (streets, people): bad entries are refused naming the file and the field, and a
-story may only name streets and people that exist, people only with consent.
-
-Imports are refused whole: a bad file is refused with its name, line or field and the reason, the other files'
-problems are still reported, nothing at all is written, and nothing crashes or hangs (`refused`, in
-tests/support/import_fixtures.py). Most tests start from the `content` fixture (tests/conftest.py): a good tree
-imported once, then `good.md` given a new title that a refused import must not write.
-"""
+"""Importing the data files (streets, people): bad entries are refused naming the file and the field, and a story may
+only name streets and people that exist, people only with consent. See tests/support/import_fixtures.py (`refused`:
+refused whole, nothing written) and the `content` fixture in tests/conftest.py."""
 
 from __future__ import annotations
 

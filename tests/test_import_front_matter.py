@@ -1,11 +1,7 @@
-"""Importing front matter written by anyone: broken or hostile YAML, fields of the wrong type, impossible
-dates, missing or unknown fields, encodings and invisible characters are refused with the file, line or field.
-
-Imports are refused whole: a bad file is refused with its name, line or field and the reason, the other files'
-problems are still reported, nothing at all is written, and nothing crashes or hangs (`refused`, in
-tests/support/import_fixtures.py). Most tests start from the `content` fixture (tests/conftest.py): a good tree
-imported once, then `good.md` given a new title that a refused import must not write.
-"""
+"""Importing front matter written by anyone: broken or hostile YAML, fields of the wrong type, impossible dates,
+missing or unknown fields, encodings and invisible characters are refused with the file, line or field. See
+tests/support/import_fixtures.py (`refused`: refused whole, nothing written) and the `content` fixture in
+tests/conftest.py."""
 
 from __future__ import annotations
 
