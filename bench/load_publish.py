@@ -5,8 +5,8 @@
 
 What it does, in a work folder under /tmp (its own SQLite database, media and SITE_DIR):
   1. generates N stories and builds the site (full build);
-  2. serves SITE_DIR/current with nginx on loopback using deploy/nginx.conf (XIAOGE_LISTEN and
-     XIAOGE_SITE_ROOT replaced as tests/test_nginx.py does);
+  2. serves SITE_DIR/current with nginx on loopback using deploy/nginx.conf, by the tests' own runner
+     (tests/support/nginx_server.py, as tests/test_nginx.py runs it);
   3. puts a bounded load on it with `wrk` (fixed connections, a per-request delay: --connections,
      --delay-ms) over the home page, /stories/, one story and the Atom feed, while a separate sampler
      process (Python HTTP clients, own threads) reads the same URLs and keeps every body;
@@ -27,6 +27,7 @@ that once; if wrk still cannot be run, the sampler's threads are the load (--fal
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import http.client
 import json
@@ -35,7 +36,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,7 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import configure, free_port, generate_stories, percentile  # noqa: E402
+from bench.common import configure, generate_stories, percentile  # noqa: E402
+from tests.support.nginx_server import run_nginx  # noqa: E402
 
 TAGS = ["隐患上报", "骑士驿站", "路客联盟", "关爱老人", "培训", "志愿服务", "垃圾分类", "商户联盟"]
 
@@ -55,35 +56,6 @@ TAGS = ["隐患上报", "骑士驿站", "路客联盟", "关爱老人", "培训"
 def generate(count: int, marker_title: str):
     """count stories; the newest (shown on the home page, /stories/ and the feed) gets marker_title."""
     return generate_stories(count, tags=TAGS, marker_title=marker_title)
-
-
-def start_nginx(work: Path, site_dir: Path, connections: int = 256) -> tuple[subprocess.Popen, str, Path]:
-    """deploy/nginx.conf on loopback, serving site_dir/current (as tests/test_nginx.py runs it)."""
-    port = free_port()
-    run = work / "nginx"
-    run.mkdir(parents=True, exist_ok=True)
-    server = (ROOT / "deploy" / "nginx.conf").read_text()
-    server = server.replace("XIAOGE_LISTEN", f"127.0.0.1:{port}").replace("XIAOGE_SITE_ROOT", str(site_dir / "current"))
-    conf = run / "nginx.conf"
-    conf.write_text(
-        f"""daemon off; worker_processes 1; pid {run}/nginx.pid; error_log {run}/error.log; user root;
-events {{ worker_connections {connections}; }}
-http {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;
-client_body_temp_path {run}/body; proxy_temp_path {run}/proxy; fastcgi_temp_path {run}/fcgi;
-uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
-{server} }}"""
-    )
-    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(run)], stderr=subprocess.PIPE)  # noqa: S603,S607
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        raise SystemExit("nginx 没有启动：" + proc.stderr.read().decode())
-    return proc, f"127.0.0.1:{port}", run / "error.log"
 
 
 def find_wrk() -> str | None:
@@ -199,7 +171,9 @@ def main():
     full = build_site(full=True, reason="load bench: full")
     print(f"全量构建：{full.pages} 页，{full.files} 个文件，{time.monotonic() - t0:.1f} 秒", flush=True)
 
-    nginx, host, error_log = start_nginx(work, site_dir())
+    nginx = contextlib.ExitStack()  # the one nginx runner of the tests (deploy/nginx.conf on loopback)
+    served = nginx.enter_context(run_nginx(work / "nginx", site_dir() / "current", connections=256))
+    host, error_log = served.site.removeprefix("http://"), work / "nginx" / "error.log"
     paths = ["/", "/stories/", story.url, "/stories/feed.xml"]
     for path in paths:  # every URL is a 200 with the marker, not a redirect
         conn = http.client.HTTPConnection(host, timeout=5)
@@ -275,8 +249,7 @@ def main():
         if wrk_stats is None:
             print(output)
     sampler.join(timeout=60)
-    nginx.terminate()
-    nginx.wait(timeout=10)
+    nginx.close()
 
     # ---------------------------------------------------------------------------- what was served
     records = json.loads(sample_file.read_text())

@@ -1,4 +1,4 @@
-"""Runs the repository's nginx configuration for real on loopback (tests only).
+"""Runs the repository's nginx configuration for real on loopback, for the tests and bench/load_publish.py.
 
 `run_nginx(work, site_root)` serves a release with deploy/nginx.conf; with `tls=True` it also puts
 deploy/nginx-tls.conf in front (HTTP that only redirects, HTTPS that proxies to the site server),
@@ -61,7 +61,9 @@ def self_signed_certificate(work: Path, host: str = "localhost") -> tuple[Path, 
 
 
 @contextlib.contextmanager
-def run_nginx(work: Path, site_root: Path, *, tls: bool = False, host: str = "localhost"):
+def run_nginx(work: Path, site_root: Path, *, tls: bool = False, host: str = "localhost", connections: int = 64):
+    """nginx serving site_root until the block ends; its error log is work/error.log. `connections`: each
+    worker's limit (a load test needs more than a test's 64)."""
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     servers = (
@@ -99,7 +101,7 @@ def run_nginx(work: Path, site_root: Path, *, tls: bool = False, host: str = "lo
     conf = work / "nginx.conf"
     conf.write_text(
         f"""daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/error.log; user root;
-events {{ worker_connections 64; }}
+events {{ worker_connections {connections}; }}
 http {{ include /etc/nginx/mime.types; default_type application/octet-stream; access_log off;
 client_body_temp_path {work}/body; proxy_temp_path {work}/proxy; fastcgi_temp_path {work}/fcgi;
 uwsgi_temp_path {work}/uwsgi; scgi_temp_path {work}/scgi;
