@@ -1,4 +1,4 @@
-"""The site folder and its releases: manifests, the build lock, the spare copy, the swap, pruning, rollback.
+"""The site folder and its releases: manifests, the spare copy, the swap, pruning, rollback (the build lock: lock.py).
 
     site/releases/<name>/     one folder per release (files shared with the previous one by hard link)
     site/manifests/<name>.json what each file was made from (signatures, digests, links): not public
@@ -11,11 +11,9 @@ untouched, and the next build removes what it left (remove_unfinished).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +22,7 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from .files import linked_copy
+from .lock import build_lock as build_lock  # one build at a time (lock.py); importable from here
 from .models import PageState, Release
 from .worker import worker
 
@@ -95,23 +94,7 @@ def kept_search_docs() -> set[str]:
     return kept
 
 
-# ------------------------------------------------------------------------------------ lock, spare, swap
-
-
-@contextmanager
-def build_lock(blocking: bool = True):
-    """One build at a time, across processes."""
-    site_dir().mkdir(parents=True, exist_ok=True)
-    with open(site_dir() / ".build.lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+# ------------------------------------------------------------------------------------------- spare, swap
 
 
 SPARE_PREFIX = ".spare-"
@@ -233,12 +216,13 @@ def pages_no_longer_public(folder: Path, manifest: dict) -> list[str]:
     return lines
 
 
-def rollback() -> Release:
+def rollback(*, locked: bool = False) -> Release:
     """Make the release before the live one live again (a search-index refresh counts as its page release).
 
     Refused when that release shows a page that is no longer live and public (unpublished, deleted, or
-    restricted since): a rollback must not bring it back. The live site then stays as it is."""
-    with build_lock():
+    restricted since): a rollback must not bring it back. The live site then stays as it is. `locked`: the
+    caller holds the build lock (site_rollback, which syncs the publish targets inside it)."""
+    with contextlib.nullcontext(True) if locked else build_lock():
         live = Release.objects.filter(status=Release.STATUS_LIVE).first()
         base = (live.content_of or live) if live else None
         candidates = Release.objects.filter(status=Release.STATUS_SUPERSEDED, content_of__isnull=True)

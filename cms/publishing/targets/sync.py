@@ -374,7 +374,9 @@ def sync_live() -> list[SyncResult]:
     from ..releases import current_release_dir, load_manifest
 
     live = current_release_dir()
-    release = Release.objects.filter(name=live.name).first() if live else None
+    # Only the live release of the whole site: a CMS machine whose own folder still holds an older release
+    # (another machine built since) must not push it over the newer one in the bucket.
+    release = Release.objects.filter(name=live.name, status=Release.STATUS_LIVE).first() if live else None
     todo = pending(release) if release is not None else []
     if not todo:
         return []

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cms.core.progress import Progress
 from cms.publishing import targets
-from cms.publishing.builder import BuildFailed, build_site
+from cms.publishing.builder import Builder, BuildFailed
+from cms.publishing.releases import build_lock
 
 STAGES = {"render": "渲染", "verify": "检查", "search": "搜索索引"}
 
@@ -20,8 +21,14 @@ class Command(BaseCommand):
             bar = bars.setdefault(stage, Progress(STAGES.get(stage, stage), threshold=50))
             bar(done, total)
 
+        # The sync to the publish targets runs inside the build lock too: another CMS machine's build and
+        # sync wait until this release is in the buckets, so two syncs never interleave.
+        with build_lock():
+            self.build_and_sync(options["full"], progress)
+
+    def build_and_sync(self, full: bool, progress):
         try:
-            result = build_site(full=options["full"], reason="命令行 build_site", progress=progress)
+            result = Builder(full=full, reason="命令行 build_site", progress=progress).run()
         except BuildFailed as exc:
             for problem in exc.problems:
                 self.stderr.write(self.style.ERROR(problem))

@@ -22,6 +22,14 @@ class Command(BaseCommand):
             release = Release.objects.filter(name=live.name).first() if live else None
             if release is None:
                 raise CommandError("还没有线上版本：先运行 manage.py build_site")
+            if release.status != Release.STATUS_LIVE:
+                newer = Release.objects.filter(status=Release.STATUS_LIVE).first()
+                raise CommandError(
+                    f"本机网站目录里的版本 {release.name} 不是线上版本"
+                    f"{f'（线上是 {newer.name}，由另一台 CMS 机器构建）' if newer else ''}："
+                    "同步它会让存储桶退回旧内容。"
+                    "请在构建线上版本的机器上运行，或在本机先运行 manage.py build_site --full。"
+                )
             manifest = load_manifest(live.name)
             try:
                 if options["verify"]:
