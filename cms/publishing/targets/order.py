@@ -11,15 +11,17 @@ IMMUTABLE = re.compile(r"^(static/|media/images/|searchindex/[cd]-)")
 LAST = re.compile(r"(^|/)(feed\.xml|sitemap\.xml|robots\.txt)$|^api/v2/pages/index\.json$|^searchindex/index\.json$")
 
 
-def upload_order(changed: list[str], links: dict[str, list[str]]) -> list[list[str]]:
+def upload_order(changed: list[str], links: dict[str, list[str]], present: set[str] = frozenset()) -> list[list[str]]:
     """Waves of objects to upload one after the other (each wave in parallel): assets; pages by depth, a page
-    after the pages it links to (pages in a cycle of links, like a lesson and the next, share a wave);
-    then the site-wide files."""
+    after the new pages it links to; then the site-wide files. A link to a page the bucket already has
+    (`present`: its earlier version serves meanwhile) orders nothing, so a new story goes up before the
+    listings that name it although it links back to them; only new pages that link to each other in a
+    cycle (a new course's lessons) share a wave."""
     assets = sorted(r for r in changed if IMMUTABLE.match(r) or r.startswith("media/"))
     last = sorted(r for r in changed if LAST.search(r) and r not in assets)
     skip = set(assets) | set(last)
     pages = sorted(r for r in changed if r not in skip)
-    levels = link_levels(pages, {r: [t for t in links.get(r, ()) if t != r] for r in pages})
+    levels = link_levels(pages, {r: [t for t in links.get(r, ()) if t != r and t not in present] for r in pages})
     waves: dict[int, list[str]] = defaultdict(list)
     for rel in pages:
         waves[levels[rel]].append(rel)

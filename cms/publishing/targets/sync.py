@@ -231,7 +231,7 @@ class Syncer:
         seq = (syncs.values_list("seq", flat=True).first() or 0) + 1
         local = local_objects(folder)
         changed = [r for r, o in local.items() if r not in held or held[r].md5 != o.md5 or held[r].retired_seq]
-        for wave in upload_order(changed, links):
+        for wave in upload_order(changed, links, present=set(held)):
             self.upload_wave([local[r] for r in wave], held, result)
         gone = [k for k, o in held.items() if k not in local and o.retired_seq is None]
         now_gone = [k for k in gone if not IMMUTABLE.match(k)]
@@ -362,7 +362,7 @@ def verify(loc: Location, release: Release, folder: Path, manifest: dict, repair
         syncer = Syncer(loc, s3)
         rows = {o.key: o for o in TargetObject.objects.filter(target=loc.url)}
         result = SyncResult(loc)
-        for wave in upload_order(missing + changed, links_of(manifest)):
+        for wave in upload_order(missing + changed, links_of(manifest), present=set(found)):
             syncer.upload_wave([local[r] for r in wave], rows, result)
         purge(result.urls)
     return {"missing": missing, "changed": changed, "unknown": unknown}
