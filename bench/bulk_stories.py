@@ -17,16 +17,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from wagtail.models import Page, Revision
 
+from bench.common import STREETS
 from bench.sample import TAGS, body_text
 from cms.core.models import Street, Tag
 from cms.stories.models import StoryIndexPage, StoryPage, StoryPageTag
 
 BATCH = 500
-STREETS = (
-    ("taoranting", "陶然亭街道", "西城区"),
-    ("jianwai", "建外街道", "朝阳区"),
-    ("huilongguan", "回龙观街道", "昌平区"),
-)
 
 
 def streets() -> list[Street]:

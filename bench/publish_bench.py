@@ -26,7 +26,6 @@ import json
 import os
 import pstats
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import configure  # noqa: E402  (no Django in it)
 from bench.sample import body_text  # noqa: E402  (no Django in it)
 
 parser = argparse.ArgumentParser()
@@ -56,7 +56,7 @@ parser.add_argument(
     action="store_true",
     help="cProfile a full build rendered in this one process (no workers) and print the top entries by own time",
 )
-args = parser.parse_args()
+args: argparse.Namespace  # the command line's, parsed when this file runs as a script (below)
 RESULT = "BENCH-RESULT "
 
 
@@ -95,27 +95,10 @@ def phase(row: dict, name: str) -> str:
 
 
 def child():
-    n = args.stories[0]
-    work = Path(args.workdir)
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True, exist_ok=True)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="cms.settings.dev",
-        DATABASE_URL=f"sqlite:///{work}/db.sqlite3",
-        MEDIA_ROOT=str(work / "media"),
-        SITE_DIR=str(work / "site"),
-        SITE_AUTO_BUILD="true",
-        # The build runs in this process when the publish commits: a warm worker without db_worker's polling.
-        TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.DEBUG = False  # measure what production runs: no query log, no template debug info
-    main(n)
+    # The build runs in this process when the publish commits (tasks run where they are queued): a warm worker
+    # without db_worker's polling. DEBUG off: what production runs, no query log, no template debug info.
+    configure(Path(args.workdir), fresh=not args.keep, auto_build=True)
+    main(args.stories[0])
 
 
 def load_average() -> str:
@@ -395,6 +378,7 @@ def publish_one(index, profile: bool = False):
 
 
 if __name__ == "__main__":
+    args = parser.parse_args()
     if len(args.stories) > 1:
         curve()
     else:
