@@ -66,6 +66,10 @@ bench: install ## Benchmark the static build on 2,000 generated stories (prints 
 bench-search: install ## Search index at 2,000 and 20,000 generated stories: build, publish update, bytes and query time in Chromium, recall (prints figures; 10–30 minutes)
 	$(BIN)/python bench/search_bench.py
 
+.PHONY: bench-targets
+bench-targets: install ## Publishing to an S3 bucket on loopback (moto) at 2,000 generated stories: first full sync, one publish's objects, bytes and seconds until visible (prints figures; a few minutes)
+	$(BIN)/python bench/targets_bench.py
+
 .PHONY: load faults audit editors
 load: install ## nginx under wrk load while 100 publishes go live: failed requests (must be 0), latency, publish rate
 	$(BIN)/python bench/load_publish.py

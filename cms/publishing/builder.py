@@ -101,9 +101,18 @@ def files_linking_to(removed: set[str], prev_files: dict, rendered: set[str]) ->
 
 class Builder:
     def __init__(
-        self, *, full: bool = False, reason: str = "", progress: Callable | None = None, keep: int | None = None
+        self,
+        *,
+        full: bool = False,
+        reason: str = "",
+        progress: Callable | None = None,
+        keep: int | None = None,
+        on_live: Callable[[], object] | None = None,
     ):
         self.full = full
+        # Called as soon as the release is live here, before the housekeeping after it (its size, the search
+        # index's compaction, pruning old releases: seconds at 2,000 stories): the publish targets' sync.
+        self.on_live = on_live
         self.reason = reason
         self.progress = progress or (lambda stage, done, total: None)
         self.keep = keep or settings.SITE_RELEASES_KEEP
@@ -157,6 +166,8 @@ class Builder:
         except BaseException as exc:
             self.fail(release, out, exc)
             raise
+        if self.on_live is not None:
+            self.on_live()
         self.record_size(release, out)
         if search.needs_compaction:
             self.fold_search_index(out, files, release)
@@ -380,7 +391,9 @@ def process_requests() -> list[BuildResult]:
             full = any(r.full for r in pending)
             reason = "；".join(sorted({r.reason for r in pending}))[:200]
             try:
-                results.append(Builder(full=full, reason=reason).run())
-                sync_live_quietly()  # the publish targets (buckets), once the release is live here
+                # The publish targets (buckets) as soon as the release is live here; again after the build, for
+                # a search-index release its housekeeping made.
+                results.append(Builder(full=full, reason=reason, on_live=sync_live_quietly).run())
+                sync_live_quietly()
             finally:
                 BuildRequest.objects.filter(done=False, pk__lte=last).update(done=True)

@@ -27,8 +27,16 @@ class Command(BaseCommand):
             self.build_and_sync(options["full"], progress)
 
     def build_and_sync(self, full: bool, progress):
+        synced, failed = [], []
+
+        def sync():  # the publish targets (PUBLISH_TARGETS), if any: as soon as the release is live here
+            try:
+                synced.extend(targets.sync_live())
+            except Exception as exc:  # noqa: BLE001 - the release is live here whatever the target answers
+                failed.append(exc)
+
         try:
-            result = Builder(full=full, reason="命令行 build_site", progress=progress).run()
+            result = Builder(full=full, reason="命令行 build_site", progress=progress, on_live=sync).run()
         except BuildFailed as exc:
             for problem in exc.problems:
                 self.stderr.write(self.style.ERROR(problem))
@@ -45,10 +53,10 @@ class Command(BaseCommand):
                     f"{r.bytes / 1024 / 1024:.1f} MB，用时 {r.seconds:.2f} 秒"
                 )
             )
-        try:
-            synced = targets.sync_live()  # the publish targets (PUBLISH_TARGETS), if any
-        except targets.TargetError as exc:
-            raise CommandError(f"已在本机上线，但发布目标同步失败：{exc}") from None
+        if not failed:
+            sync()  # a search-index release the build's housekeeping made, or a target behind before
+        if failed:
+            raise CommandError(f"已在本机上线，但发布目标同步失败：{failed[0]}") from None
         for s in synced:
             kb = s.bytes / 1024
             self.stdout.write(f"{s.location.url}：上传 {s.uploaded} 个文件（{kb:.0f} KB），用时 {s.seconds:.2f} 秒")
