@@ -282,14 +282,15 @@ def copy_index(src: Path, dst: Path):
     subprocess.run(["cp", "-al", str(src / "searchindex"), str(dst / "searchindex")], check=True)  # noqa: S603,S607
 
 
-def timed_update(search, put, out: Path, docs: dict, previous, compact: bool, trace: bool = False):
-    """update_index once: (result, wall seconds, CPU seconds of this process, tracemalloc peak or 0)."""
+def timed_update(search, put, out: Path, docs: dict, previous, compact: bool, trace: bool = False, touched=None):
+    """update_index once: (result, wall seconds, CPU seconds of this process, tracemalloc peak or 0). touched:
+    the files the publish wrote or removed, as the builder passes them."""
     gc.collect()
     if trace:
         tracemalloc.start()
         tracemalloc.reset_peak()
     started, cpu = time.perf_counter(), time.process_time()
-    result = search.update_index(out, docs, previous, put, compact=compact)
+    result = search.update_index(out, docs, previous, put, compact=compact, touched=touched)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = 0
     if trace:
@@ -379,7 +380,7 @@ def run_size(args, n: int) -> dict:
     )
     log(f"     index on disk           {mb(files['raw'])} raw, {mb(files['br'])} .br, {mb(files['gz'])} .gz")
     log(
-        f"     files                   {files['files']:,} ({len(base_seg['chunks']):,} chunks, {len(base_seg['tables']):,} tables, "
+        f"     files                   {files['files']:,} ({base_seg['b']:,} buckets, {-(-n // entry['table']):,} tables, "
         f"index.json) + {files['twins']:,} compressed twins"
     )
     log(
@@ -405,20 +406,29 @@ def run_size(args, n: int) -> dict:
     base_state = full.state
     pub = work / "publish"
 
-    def publish_runs(label: str, make_docs, previous, source: Path, reps: int) -> dict:
+    def publish_runs(label: str, make_docs, previous, source: Path, reps: int, before: dict) -> dict:
+        """before: the files as the previous state has them (what the publish changes is touched)."""
         walls, cpus, last = [], [], None
+
+        def touched(new_docs):
+            return {rel for rel in new_docs.keys() | before.keys() if new_docs.get(rel) != before.get(rel)}
+
         for k in range(reps):
             new_docs = make_docs(k)
+            told = touched(new_docs)
             copy_index(source, pub)
-            last, wall, cpu, _ = timed_update(search, put_file, pub, new_docs, previous, False)
+            last, wall, cpu, _ = timed_update(search, put_file, pub, new_docs, previous, False, touched=told)
             walls.append(wall)
             cpus.append(cpu)
         copy_index(source, pub)
-        _, _, _, peak = timed_update(search, put_file, pub, make_docs(reps), previous, False, trace=True)
+        new_docs = make_docs(reps)
+        _, _, _, peak = timed_update(
+            search, put_file, pub, new_docs, previous, False, trace=True, touched=touched(new_docs)
+        )
         median, cpu = statistics.median(walls), statistics.median(cpus)
         log(
             f"     {label:<27} median {median * 1000:7.1f} ms (CPU {cpu * 1000:6.1f} ms)   max {max(walls) * 1000:7.1f} ms   "
-            f"tracemalloc peak {peak / 1e6:5.1f} MB   [delta {last.state['delta_docs']} docs, "
+            f"tracemalloc peak {peak / 1e6:5.1f} MB   [delta {last.state['delta']['n']} docs, "
             f"needs compaction: {last.needs_compaction}]"
         )
         return {"median": median, "cpu": cpu, "max": max(walls), "peak": peak, "times": walls, "cpus": cpus}
@@ -447,9 +457,9 @@ def run_size(args, n: int) -> dict:
         rel, record, _ = changed[k]
         return {**docs, rel: search.record_digest(record)}
 
-    out["publish_new"] = publish_runs("a new story", with_new, base_state, release, args.publishes)
+    out["publish_new"] = publish_runs("a new story", with_new, base_state, release, args.publishes, docs)
     out["publish_changed"] = publish_runs(
-        "an existing story changed", with_changed, base_state, release, args.publishes
+        "an existing story changed", with_changed, base_state, release, args.publishes, docs
     )
 
     # A delta just under DELTA_LIMIT: the largest a publish's update gets before a compaction.
@@ -460,13 +470,13 @@ def run_size(args, n: int) -> dict:
         big[rel] = search.record_digest(record)
     near = work / "near-limit"
     copy_index(release, near)
-    search.update_index(near, big, base_state, put_file, compact=False)
+    near_state = search.update_index(near, big, base_state, put_file, compact=False).state
 
     def with_big(k):
         rel, record, _ = new_story(1000 + k)
         return {**big, rel: search.record_digest(record)}
 
-    out["publish_limit"] = publish_runs(f"new story, delta at {limit}", with_big, base_state, near, 3)
+    out["publish_limit"] = publish_runs(f"new story, delta at {limit}", with_big, near_state, near, 3, big)
     copy_index(near, pub)
     compaction_docs = with_big(0)
     result, comp_seconds, comp_cpu, _ = timed_update(search, put_file, pub, compaction_docs, None, True)
@@ -584,13 +594,13 @@ def category(url: str) -> str:
     path = urlparse(url).path
     if path.startswith("/searchindex/"):
         name = path.rsplit("/", 1)[1]
-        return {"c": "chunks", "d": "tables"}.get(name[:1], "index.json")
+        return {"c": "buckets", "d": "tables"}.get(name[:1], "index.json")
     if path.startswith("/stories/"):
         return "excerpts"
     return "page"
 
 
-CATEGORIES = ["page", "index.json", "chunks", "tables", "excerpts"]
+CATEGORIES = ["page", "index.json", "buckets", "tables", "excerpts"]
 
 IMPORT = "(await import(document.querySelector('script[type=module]').src))"
 FIND = (
@@ -720,7 +730,7 @@ def browser_figures(args, n, release, live, words, truth, texts, rng, step) -> d
 
             def parts(t):
                 s = t["bytes"]
-                return s["page"], s["index.json"] + s["chunks"] + s["tables"], s["excerpts"]
+                return s["page"], s["index.json"] + s["buckets"] + s["tables"], s["excerpts"]
 
             pa, ia, ea = parts(a)
             pb, ib, eb = parts(b)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cms.core import analyzer
-from cms.publishing.search import INDEX_DIR, IndexReader, extract_record
+from cms.publishing.search import IndexReader, extract_record
 from tests.support.browser import NEEDS_CHROMIUM, launch, serve
 
 WORDS_OF_THE_ISSUE = ["外卖骑手", "网格员", "党支部", "陶然亭", "同心驿站"]
@@ -71,13 +71,8 @@ def test_every_page_with_its_own_text_is_in_the_index(release, texts):
 
 
 def _rows(release: Path) -> list[list[str]]:
-    import json
-
-    folder = release / INDEX_DIR
-    entry = json.loads((folder / "index.json").read_text())
-    return [
-        row for seg in entry["segments"] for name in seg["tables"] for row in json.loads((folder / name).read_text())
-    ]
+    reader = IndexReader(release)
+    return [reader.row(seg, doc) for seg in reader.entry["segments"] for doc in range(seg["n"])]
 
 
 def test_every_word_finds_every_page_that_contains_it(release, texts, capsys):

@@ -289,7 +289,10 @@ class Builder:
         self.progress("search", 0, 1)
         previous = changes.previous
         compact = self.full or not previous
-        search = update_index(out, search_docs(files), previous.get("search"), put_file, compact=compact)
+        touched = {r.file for r in changes.todo} | changes.removed
+        search = update_index(
+            out, search_docs(files), previous.get("search"), put_file, compact=compact, touched=touched
+        )
         self.compacted = search.compacted
         self.lap("search")
         return search

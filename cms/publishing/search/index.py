@@ -2,28 +2,40 @@
 
 The index holds the pages' search records (records.py), analyzed with the project's one analyzer
 (cms/core/analyzer.py): overlapping pairs of Chinese characters, Latin words, and triples as phrase keys.
-The browser runs the same analyzer on the query (static/js/analyzer.js) and fetches only the parts of the
-index that hold the query's terms.
+The browser runs the same analyzer on the query (static/js/analyzer.js) and fetches only the few small
+files that hold the query's keys.
 
-Layout (``release/searchindex/``; every file but index.json is named by its content's digest):
+Layout (``release/searchindex/``):
 
-- ``index.json`` the entry: segments, each with its chunk list (the first term of each chunk, sorted by
-  UTF-16 code units, the browser's order), its document tables and its deleted documents;
-- ``c-<digest>.bin`` a chunk of terms, each with its postings (see encode_term);
-- ``d-<digest>.json`` a table of up to TABLE_SIZE documents: [url, title, kind, section].
+- ``index.json`` the entry: the segments, each with its id, its number of documents and of buckets, and
+  its deleted documents; a few hundred bytes whatever the size of the site;
+- ``c-<segment id>-<k>.bin`` bucket k of a segment: the keys whose CRC-32 (of their UTF-8) modulo the
+  number of buckets is k, each with its postings (see encode_key); about BUCKET_BYTES each, so that a query
+  of five characters fetches a handful of small files, not whole ranges of a sorted term list;
+- ``d-<segment id>-<t>.json`` table t of a segment: TABLE_SIZE documents, each [url, title, kind, section].
+
+A segment's id is the digest of its files' contents: every name is immutable, cached for a year.
+
+Keys: a term (a pair, a Latin word, a number) as the analyzer makes it; a phrase key (PHRASE_MARK and a
+triple); and, for what a query may hold as a prefix (a lone Chinese character, the Latin word still being
+typed), PREFIX_MARK and the prefix, whose postings are the union of the postings of every term it prefixes
+(analyzer.prefix_matches): a lookup, like any other key. A lone Chinese character is a query's prefix,
+never a required term, so the index keeps no exact single-character terms.
 
 Two segments, like the segments of Lucene: the **base** holds the site as it was at the last full index;
 the **delta** holds the pages published or changed since, and the base's copies of them are listed as
-deleted. A publish rebuilds only the delta (its size is bounded, not the site's); when the delta grows past
-DELTA_LIMIT the worker folds it into a new base in a release of its own, after the publish is live.
+deleted. A publish rebuilds only the delta, and reads and writes nothing whose size grows with the site
+(given the files the build touched); when the delta grows past DELTA_LIMIT the worker folds it into a new
+base in a release of its own, after the publish is live.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from cms.core import analyzer
@@ -32,13 +44,14 @@ from .records import SearchIndexError, load_record
 
 INDEX_DIR = "searchindex"
 ENTRY = "index.json"
-FORMAT = 1
-TABLE_SIZE = 64  # documents per table file: a page of results needs a few small tables
-CHUNK_BYTES = 24_000  # target size of a chunk before compression
-DELTA_LIMIT = 300  # documents in the delta before the worker folds it into a new base
+FORMAT = 2
+TABLE_SIZE = 32  # documents per table file: a page of results needs a few small tables
+BUCKET_BYTES = 8_000  # target size of a bucket before compression
+DELTA_LIMIT = 300  # documents in the delta (and deleted from the base) before the worker folds it into a base
 LEVEL_TF = 1  # posting level bits: the term occurs three times or more …
 LEVEL_TITLE = 2  # … the term is in the title
 KIND_ORDER = {"手册": 0, "模式": 1, "培训": 2, "故事": 3}
+PREFIX_MARK = "\x02"  # prefix keys live apart from terms (a Latin word is a term and a prefix)
 
 
 # ---------------------------------------------------------------------------------------------- format
@@ -51,96 +64,112 @@ def varint(value: int, out: bytearray):
     out.append(value)
 
 
-def encode_term(key: str, postings: list[tuple[int, int]]) -> bytes:
-    """One term: its key (UTF-8, length first), the number of postings, then each posting as
+_HIGH = bytes(range(0x80, 0x100))
+
+
+def encode_key(key: str, postings: bytes) -> bytes:
+    """One key: its UTF-8 (length first), the number of postings, then the postings, each a varint of
     (doc id − previous doc id) << 2 | level, where level's bits are LEVEL_TF and LEVEL_TITLE."""
     out = bytearray()
     raw = key.encode()
     varint(len(raw), out)
     out += raw
-    varint(len(postings), out)
-    previous = 0
-    for doc, level in postings:
-        varint(((doc - previous) << 2) | level, out)
-        previous = doc
+    varint(len(postings.translate(None, _HIGH)), out)  # a varint's last byte is the one below 0x80
+    out += postings
     return bytes(out)
 
 
-def utf16_key(term: str) -> bytes:
-    """Sort terms as the browser compares strings (UTF-16 code units), not by code point."""
-    return term.encode("utf-16-be")
+def bucket_of(key: str, buckets: int) -> int:
+    """The bucket of a key (static/js/search.js computes the same: CRC-32 of the UTF-8, modulo)."""
+    return zlib.crc32(key.encode()) % buckets
 
 
-def digest_name(prefix: str, data: bytes, suffix: str) -> str:
-    return f"{prefix}-{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+def segment_files(seg: dict) -> list[str]:
+    """The files of a segment (seg: its part of the state or of the entry, with id, b and t)."""
+    if not seg.get("n"):
+        return []
+    return [f"c-{seg['id']}-{k}.bin" for k in range(seg["b"])] + [f"d-{seg['id']}-{t}.json" for t in range(seg["t"])]
 
 
-@dataclass
-class Segment:
-    docs: list[str]  # record digests, by document id
-    dead: set[int] = field(default_factory=set)
-    files: list[str] = field(default_factory=list)  # the segment's chunk and table files
-    entry: dict = field(default_factory=dict)  # its part of index.json
+class _Postings:
+    """Postings of every key, encoded as documents are added in order (a bytearray per key: a tuple per
+    posting held the full index of 20,000 stories in 2.1 GB)."""
 
-    def state(self) -> dict:
-        return {"docs": self.docs, "dead": sorted(self.dead), "files": self.files, "entry": self.entry}
+    def __init__(self):
+        self.data: dict[str, bytearray] = {}
+        self.last: dict[str, int] = {}
 
-    @classmethod
-    def from_state(cls, state: dict) -> Segment:
-        return cls(list(state["docs"]), set(state["dead"]), list(state["files"]), dict(state["entry"]))
+    def add(self, key: str, doc: int, level: int):
+        data = self.data.get(key)
+        if data is None:
+            data = self.data[key] = bytearray()
+            previous = 0
+        else:
+            previous = self.last[key]
+        varint(((doc - previous) << 2) | level, data)
+        self.last[key] = doc
 
-
-def build_segment(keys: list[str], records: dict[str, dict], write) -> Segment:
-    """Index records (in the order of keys) into chunk and table files, written by write(name, data)."""
-    postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for doc, key in enumerate(keys):
-        record = records[key]
+    def add_document(self, doc: int, record: dict):
         title_terms, title_keys = analyzer.analyze(record["title"])
         counts, phrases = analyzer.analyze(record["title"] + "\n" + record["text"])
+        prefixes: dict[str, int] = {}
         for term, count in counts.items():
             level = (LEVEL_TF if count >= 3 else 0) | (LEVEL_TITLE if term in title_terms else 0)
-            postings[term].append((doc, level))
+            if analyzer.is_han(term):
+                # What a lone character finds: the character, or a pair that begins with it.
+                prefix = PREFIX_MARK + term[0]
+                prefixes[prefix] = max(prefixes.get(prefix, 0), level)
+                if len(term) == 1:
+                    continue  # never looked up as a term
+            else:
+                for end in range(1, len(term) + 1):
+                    prefix = PREFIX_MARK + term[:end]
+                    prefixes[prefix] = max(prefixes.get(prefix, 0), level)
+            self.add(term, doc, level)
         for phrase in phrases:
-            postings[phrase].append((doc, LEVEL_TITLE if phrase in title_keys else 0))
-    files, chunks = [], []
-    current: list[bytes] = []
-    first = ""
-    size = 0
+            self.add(phrase, doc, LEVEL_TITLE if phrase in title_keys else 0)
+        for prefix, level in prefixes.items():
+            self.add(prefix, doc, level)
 
-    def flush():
-        nonlocal current, size
-        if not current:
-            return
+
+def build_segment(rels: list[str], records: dict[str, dict], write) -> dict:
+    """Index records (rels in document order; records by rel) into bucket and table files, written by
+    write(name, data). Returns the segment: {id, n, b, t}."""
+    postings = _Postings()
+    for doc, rel in enumerate(rels):
+        postings.add_document(doc, records[rel])
+    encoded = {key: encode_key(key, data) for key, data in postings.data.items()}
+    del postings
+    size = sum(len(e) for e in encoded.values())
+    buckets = max(1, -(-size // BUCKET_BYTES)) if rels else 0
+    grouped: list[list[str]] = [[] for _ in range(buckets)]
+    for key in encoded:
+        grouped[bucket_of(key, buckets)].append(key)
+    bodies = []
+    for keys in grouped:
         body = bytearray()
-        varint(len(current), body)
-        body += b"".join(current)
-        name = digest_name("c", bytes(body), ".bin")
-        write(name, bytes(body))
-        files.append(name)
-        chunks.append([first, name])
-        current, size = [], 0
-
-    for term in sorted(postings, key=utf16_key):
-        encoded = encode_term(term, postings[term])
-        if current and size + len(encoded) > CHUNK_BYTES:
-            flush()
-        if not current:
-            first = term
-        current.append(encoded)
-        size += len(encoded)
-    flush()
-    tables = []
-    for start in range(0, len(keys), TABLE_SIZE):
-        rows = [
-            [records[k]["url"], records[k]["title"], records[k]["kind"], records[k]["section"]]
-            for k in keys[start : start + TABLE_SIZE]
-        ]
-        data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
-        name = digest_name("d", data, ".json")
+        varint(len(keys), body)
+        for key in sorted(keys):
+            body += encoded[key]
+        bodies.append(bytes(body))
+    del encoded
+    tables = [
+        json.dumps(
+            [[records[r]["url"], records[r]["title"], records[r]["kind"], records[r]["section"]] for r in chunk],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        for chunk in (rels[i : i + TABLE_SIZE] for i in range(0, len(rels), TABLE_SIZE))
+    ]
+    digest = hashlib.sha256(f"{FORMAT}:{len(rels)}:{buckets}:{len(tables)}".encode())
+    for data in (*bodies, *tables):
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    seg = {"id": digest.hexdigest()[:16], "n": len(rels), "b": buckets, "t": len(tables)}
+    names = segment_files(seg)
+    for name, data in zip(names, (*bodies, *tables), strict=True):
         write(name, data)
-        files.append(name)
-        tables.append(name)
-    return Segment(list(keys), set(), files, {"n": len(keys), "chunks": chunks, "tables": tables})
+    return seg
 
 
 def doc_order(record: dict) -> tuple:
@@ -158,83 +187,105 @@ class UpdateResult:
     needs_compaction: bool
 
 
-def update_index(out: Path, docs: dict[str, str], previous: dict | None, put, *, compact: bool) -> UpdateResult:
+def _valid(previous: dict | None) -> bool:
+    return bool(previous) and previous.get("format") == FORMAT and "base" in previous and "delta" in previous
+
+
+def update_index(
+    out: Path,
+    docs: dict[str, str],
+    previous: dict | None,
+    put,
+    *,
+    compact: bool,
+    touched: Iterable[str] | None = None,
+) -> UpdateResult:
     """Bring out/searchindex/ up to date with docs ({release file: record digest}).
 
     previous is the search state kept in the previous release's manifest. With compact (or without a
-    previous state) every document goes into a new base; otherwise the base stays and only the delta is
-    rebuilt. put(path, data) writes a file and its compressed twins as new inodes (a release shares unchanged
-    files with the live one by hard link); index.json is written last; files no segment uses are removed.
+    usable previous state) every document goes into a new base; otherwise the base stays and only the delta
+    is rebuilt. touched names the release files that may have changed since the previous state (written or
+    removed by this build); the others are taken to be as they were, so a publish's work does not grow with
+    the site. Without it every file is compared. put(path, data) writes a file and its compressed twins as
+    new inodes (a release shares unchanged files with the live one by hard link); index.json is written
+    last; files no segment uses are removed.
     """
     folder = out / INDEX_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    written: set[str] = set()
 
     def write(name: str, data: bytes):
-        if name not in written and not (folder / name).exists():
+        if not (folder / name).exists():  # named by content: an existing file holds these bytes
             put(folder / name, data)
-        written.add(name)
 
-    files_of = {key: rel for rel, key in docs.items()}
-    wanted = set(docs.values())
-    cache: dict[str, dict] = {}
+    def records(pairs: Iterable[tuple[str, str]]) -> dict[str, dict]:
+        return {rel: load_record(key, out, rel) for rel, key in pairs}
 
-    def records(keys) -> dict[str, dict]:
-        for key in keys:
-            if key not in cache:
-                cache[key] = load_record(key, out, files_of.get(key))
-        return cache
-
-    base = Segment.from_state(previous["base"]) if previous and not compact and "base" in previous else None
-    if base is not None and previous.get("format") != FORMAT:
-        base = None
-    if base is None:
-        keys = sorted(wanted, key=lambda k: doc_order(records([k])[k]))
-        base = build_segment(keys, records(keys), write)
+    if compact or not _valid(previous):
+        loaded = records(docs.items())
+        rels = sorted(loaded, key=lambda r: doc_order(loaded[r]))
+        base = build_segment(rels, loaded, write)
+        base["docs"] = {rel: [i, docs[rel]] for i, rel in enumerate(rels)}
+        delta_docs: dict[str, str] = {}
+        dead: set[int] = set()
         delta = build_segment([], {}, write)
-        indexed, compacted = len(keys), True
+        indexed, compacted = len(rels), True
     else:
-        held = set(base.docs)
-        base.dead = {i for i, key in enumerate(base.docs) if key not in wanted}
-        fresh = sorted(wanted - held, key=lambda k: doc_order(records([k])[k]))
-        delta = build_segment(fresh, records(fresh), write)
-        indexed, compacted = len(fresh), False
+        base = previous["base"]  # unchanged, not copied: its document map is the size of the site
+        base_docs = base["docs"]
+        delta_docs = dict(previous["delta"]["docs"])
+        dead = set(previous["dead"])
+        rels_to_check = set(touched) if touched is not None else set(docs) | set(base_docs) | set(delta_docs)
+        for rel in rels_to_check:
+            new, old = docs.get(rel), base_docs.get(rel)
+            if old is not None and old[1] == new:  # as the base has it (again)
+                delta_docs.pop(rel, None)
+                dead.discard(old[0])
+                continue
+            if old is not None:
+                dead.add(old[0])
+            if new is None:
+                delta_docs.pop(rel, None)
+            else:
+                delta_docs[rel] = new
+        loaded = records(delta_docs.items())
+        rels = sorted(loaded, key=lambda r: doc_order(loaded[r]))
+        delta = build_segment(rels, loaded, write)
+        indexed, compacted = len(rels), False
+    delta["docs"] = {rel: delta_docs[rel] for rel in rels} if not compacted else {}
     entry = {
         "v": FORMAT,
-        "segments": [
-            {**base.entry, "dead": sorted(base.dead)},
-            {**delta.entry, "dead": []},
-        ],
         "table": TABLE_SIZE,
+        "segments": [
+            {"id": base["id"], "n": base["n"], "b": base["b"], "dead": sorted(dead)},
+            {"id": delta["id"], "n": delta["n"], "b": delta["b"], "dead": []},
+        ],
     }
-    keep = {ENTRY, *base.files, *delta.files}
-    data = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
-    # A publish touches only the delta's files: the base's are the live release's (hard links), checked and
-    # swept when a base is written. Work over every file here would grow with the site on every publish.
-    previous_delta = previous.get("delta_files") if previous and not compacted else None
-    for name in (keep - {ENTRY}) if previous_delta is None else delta.files:
+    # A publish checks and sweeps only the delta's files: the base's are the live release's (hard links),
+    # written and checked when the base is made, and swept then.
+    keep = set(segment_files(delta)) | (set(segment_files(base)) if compacted else set())
+    for name in keep:
         if not (folder / name).exists():
             raise SearchIndexError(f"搜索索引缺少文件 {name}")
-    put(folder / ENTRY, data)
-    if previous_delta is None:
+    put(folder / ENTRY, json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode())
+    if compacted:
+        keep |= {ENTRY}
         leftovers = [p.name for p in folder.iterdir()]
+    elif previous["delta"]["id"] not in (delta["id"], base["id"]):
+        leftovers = [name + twin for name in segment_files(previous["delta"]) for twin in ("", ".gz", ".br")]
     else:
-        leftovers = [name + twin for name in previous_delta for twin in ("", ".gz", ".br")]
+        leftovers = []  # the same delta as before (or none): nothing to sweep
     for full_name in leftovers:
-        name = full_name
-        for suffix in (".gz", ".br"):
-            name = name.removesuffix(suffix)
-        if name not in keep:
+        if full_name.removesuffix(".gz").removesuffix(".br") not in keep:
             (folder / full_name).unlink(missing_ok=True)
-    state = {"format": FORMAT, "base": base.state(), "delta_docs": len(delta.docs), "delta_files": delta.files}
-    needs = len(delta.docs) + len(base.dead) > DELTA_LIMIT
+    state = {"format": FORMAT, "base": base, "delta": delta, "dead": sorted(dead)}
+    needs = len(delta_docs) + len(dead) > DELTA_LIMIT
     return UpdateResult(state, compacted, indexed, needs)
 
 
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def decode_chunk(data: bytes) -> dict[str, list[tuple[int, int]]]:
+def decode_bucket(data: bytes) -> dict[str, list[tuple[int, int]]]:
     pos = 0
 
     def read() -> int:
@@ -248,7 +299,7 @@ def decode_chunk(data: bytes) -> dict[str, list[tuple[int, int]]]:
             if not byte & 0x80:
                 return value
 
-    terms = {}
+    keys = {}
     for _ in range(read()):
         length = read()
         key = data[pos : pos + length].decode()
@@ -258,8 +309,8 @@ def decode_chunk(data: bytes) -> dict[str, list[tuple[int, int]]]:
             value = read()
             doc += value >> 2
             postings.append((doc, value & 3))
-        terms[key] = postings
-    return terms
+        keys[key] = postings
+    return keys
 
 
 class IndexReader:
@@ -269,36 +320,34 @@ class IndexReader:
     def __init__(self, release: Path):
         self.folder = release / INDEX_DIR
         self.entry = json.loads((self.folder / ENTRY).read_text())
-        self._chunks: dict[str, dict] = {}
+        self._buckets: dict[str, dict] = {}
         self._tables: dict[str, list] = {}
 
-    def chunk(self, name: str) -> dict:
-        if name not in self._chunks:
-            self._chunks[name] = decode_chunk((self.folder / name).read_bytes())
-        return self._chunks[name]
-
-    def chunks_for(self, segment: dict, low: str, high: str) -> list[dict]:
-        firsts = [utf16_key(first) for first, _name in segment["chunks"]]
-        out = []
-        for i, (_first, name) in enumerate(segment["chunks"]):
-            nxt = firsts[i + 1] if i + 1 < len(firsts) else None
-            if firsts[i] <= utf16_key(high) and (nxt is None or nxt > utf16_key(low)):
-                out.append(self.chunk(name))
+    def files(self) -> set[str]:
+        """Every file the entry names."""
+        out = {ENTRY}
+        for seg in self.entry["segments"]:
+            tables = -(-seg["n"] // self.entry["table"])
+            out.update(segment_files({**seg, "t": tables}))
         return out
 
-    def docs(self, segment: dict, key: str, prefix: bool = False) -> set[int]:
-        found: set[int] = set()
-        for chunk in self.chunks_for(segment, key, key + "\uffff" if prefix else key):
-            for term, postings in chunk.items():
-                if term == key if not prefix else analyzer.prefix_matches(key, term):
-                    found.update(doc for doc, _level in postings)
-        return found
+    def postings(self, segment: dict, key: str) -> list[tuple[int, int]]:
+        name = f"c-{segment['id']}-{bucket_of(key, segment['b'])}.bin"
+        if name not in self._buckets:
+            self._buckets[name] = decode_bucket((self.folder / name).read_bytes())
+        return self._buckets[name].get(key, [])
 
-    def url(self, segment: dict, doc: int) -> str:
-        name = segment["tables"][doc // self.entry["table"]]
+    def docs(self, segment: dict, key: str, prefix: bool = False) -> set[int]:
+        return {doc for doc, _level in self.postings(segment, PREFIX_MARK + key if prefix else key)}
+
+    def row(self, segment: dict, doc: int) -> list:
+        name = f"d-{segment['id']}-{doc // self.entry['table']}.json"
         if name not in self._tables:
             self._tables[name] = json.loads((self.folder / name).read_text())
-        return self._tables[name][doc % self.entry["table"]][0]
+        return self._tables[name][doc % self.entry["table"]]
+
+    def url(self, segment: dict, doc: int) -> str:
+        return self.row(segment, doc)[0]
 
     def find(self, query: str) -> set[str]:
         plan = analyzer.parse_query(query)

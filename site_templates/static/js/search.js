@@ -1,8 +1,8 @@
 // Site search on the static release: no server at read time. The index (/searchindex/, see
-// cms/publishing/search.py) is cut with the same analyzer as the query (./analyzer.js), and only the
-// chunks that hold the query's terms are fetched. A page matches when it holds every term of the query;
+// cms/publishing/search/index.py) is cut with the same analyzer as the query (./analyzer.js), and only the
+// buckets that hold the query's keys are fetched. A page matches when it holds every term of the query;
 // pages holding each typed run in one piece rank first, then pages with the words in their title.
-import { normalize, parseQuery, prefixMatches } from "./analyzer.js";
+import { normalize, parseQuery } from "./analyzer.js";
 
 const ROOT = "/searchindex/";
 const PAGE = 10; // results shown at a time; more load as the reader scrolls
@@ -51,8 +51,8 @@ function entry() {
   return entryPromise;
 }
 
-// A chunk: [count] then per term [key length][key][postings count][(doc delta << 2 | level)…], varints.
-function decodeChunk(buffer) {
+// A bucket: [count] then per key [key length][key][postings count][(doc delta << 2 | level)…], varints.
+function decodeBucket(buffer) {
   const bytes = new Uint8Array(buffer);
   const decoder = new TextDecoder();
   let pos = 0;
@@ -67,7 +67,7 @@ function decodeChunk(buffer) {
     } while (byte & 0x80);
     return value;
   };
-  const terms = new Map();
+  const keys = new Map();
   const count = read();
   for (let i = 0; i < count; i++) {
     const length = read();
@@ -83,48 +83,40 @@ function decodeChunk(buffer) {
       docs[j] = doc;
       levels[j] = value & 3;
     }
-    terms.set(key, { docs, levels });
+    keys.set(key, { docs, levels });
   }
-  return terms;
+  return keys;
 }
 
-function chunkIndex(chunks, key) {
-  // The last chunk whose first term is ≤ key (terms are sorted by UTF-16 code units, as JS compares).
-  let lo = 0;
-  let hi = chunks.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (chunks[mid][0] <= key) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+// CRC-32 (the polynomial of zlib.crc32) of a key's UTF-8: which bucket of a segment holds it.
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const encoder = new TextEncoder();
+
+export function bucketOf(key, buckets) {
+  let crc = 0xffffffff;
+  for (const byte of encoder.encode(key)) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return ((crc ^ 0xffffffff) >>> 0) % buckets;
 }
 
-async function chunk(name) {
-  return decodeChunk(await cached(ROOT + name, "bin"));
+const PREFIX_MARK = "\x02"; // a prefix's key: the union of the terms it begins (cms/publishing/search/index.py)
+const decoded = new Map(); // bucket URL → promise of its keys
+
+function bucket(url) {
+  if (!decoded.has(url)) {
+    const promise = cached(url, "bin").then(decodeBucket);
+    promise.catch(() => decoded.delete(url));
+    decoded.set(url, promise);
+  }
+  return decoded.get(url);
 }
 
 async function postings(segment, key) {
-  const i = chunkIndex(segment.chunks, key);
-  if (i < 0) return null;
-  return (await chunk(segment.chunks[i][1])).get(key) || null;
-}
-
-// Every term of a segment that satisfies a prefix, merged: doc → best level.
-async function prefixPostings(segment, prefix) {
-  const first = Math.max(0, chunkIndex(segment.chunks, prefix));
-  const last = chunkIndex(segment.chunks, prefix + "\uffff");
-  const merged = new Map();
-  for (let i = first; i <= last && i >= 0; i++) {
-    for (const [key, list] of await chunk(segment.chunks[i][1])) {
-      if (!key.startsWith(prefix) || !prefixMatches(prefix, key)) continue;
-      list.docs.forEach((doc, j) => merged.set(doc, Math.max(merged.get(doc) ?? 0, list.levels[j])));
-    }
-  }
-  return merged;
+  const keys = await bucket(`${ROOT}c-${segment.id}-${bucketOf(key, segment.b)}.bin`);
+  return keys.get(key) || null;
 }
 
 const asMap = (list) => {
@@ -145,7 +137,7 @@ async function search(plan) {
     segments.map(async (segment) => {
       const lists = await Promise.all([
         ...plan.required.map(async (t) => asMap(await postings(segment, t))),
-        ...plan.prefixes.map((p) => prefixPostings(segment, p)),
+        ...plan.prefixes.map(async (p) => asMap(await postings(segment, PREFIX_MARK + p))),
       ]);
       const phrases = await Promise.all(
         plan.phrases.map((keys) => Promise.all(keys.map(async (k) => asMap(await postings(segment, k))))),
@@ -185,8 +177,7 @@ async function search(plan) {
 }
 
 async function describe(result, table) {
-  const name = result.segment.tables[Math.floor(result.doc / table)];
-  const rows = await cached(ROOT + name, "json");
+  const rows = await cached(`${ROOT}d-${result.segment.id}-${Math.floor(result.doc / table)}.json`, "json");
   const [url, title, kind, section] = rows[result.doc % table];
   return { url, title, kind, section };
 }
