@@ -44,10 +44,11 @@ def cms(live_server, transactional_db, settings, tmp_path, monkeypatch):
         return original(self, request)
 
     monkeypatch.setattr(StaticFilesHandler, "serve", serve_collected)
-    # A transactional test empties the tables when it ends. pytest-django runs it after every test that
-    # rolls back, so it starts from the migrations' rows; no serialized rollback, whose reload of the
-    # content types collided with the migrated ones (UNIQUE constraint failed) once other tests had run.
-    # The groups and workflow are made again (get_or_create) in case a transactional test ran before.
+    # A transactional test empties the tables when it ends (the autosave test shares this fixture and runs
+    # first): the content types and permissions come back (post_migrate), the migrations' rows do not. So
+    # make_tree makes the root and locale if they are missing, and the groups and workflow are made again
+    # (get_or_create). No serialized rollback: its reload of the content types collided with the migrated
+    # ones (UNIQUE constraint failed) once other tests had run.
     migration = importlib.import_module("cms.editorial.migrations.0002_groups_and_review_workflow")
     _home, index = make_tree()
     migration.forwards(django_apps, None)

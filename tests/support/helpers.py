@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 import io
 
+from django.conf import settings
 from django.core.files.images import ImageFile
 from PIL import Image as PILImage
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Collection, Locale, Page, Site
 
 from cms.core.models import Person, Source, SourceQuote, Street
 from cms.home.models import HomePage
@@ -29,7 +31,7 @@ def make_image(title="胡同里的快递三轮车", alt="冬日胡同里停着�
 
 
 def make_tree() -> tuple[HomePage, StoryIndexPage]:
-    root = Page.get_first_root_node()
+    root = Page.get_first_root_node() or make_root()
     for page in root.get_children():
         page.delete()
     home = root.add_child(
@@ -41,6 +43,16 @@ def make_tree() -> tuple[HomePage, StoryIndexPage]:
         instance=StoryIndexPage(title="故事", slug="stories", intro="小哥们的故事。", show_in_menus=True)
     )
     return home, index
+
+
+def make_root() -> Page:
+    """The tree's root, the default locale and the root collection, as Wagtail's migrations make them: a
+    transactional test (the browser tests with a live CMS) empties every table when it ends, and the next one
+    starts without them."""
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    return Page.add_root(instance=Page(title="Root", slug="root"))
 
 
 def make_street(name="陶然亭街道", slug="taoranting", district="西城区") -> Street:
