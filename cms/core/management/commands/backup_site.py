@@ -88,3 +88,8 @@ class Command(BaseCommand):
             partial.replace(out)  # never a half-written archive under the final name
         size = out.stat().st_size
         self.stdout.write(f"已备份到 {out}（{size / 1024 / 1024:.1f} MB，数据库：{vendor}）")
+        if settings.MEDIA_STORAGE_URL:
+            self.stderr.write(
+                f"注意：上传的图片和文档在对象存储 {settings.MEDIA_STORAGE_URL}（MEDIA_STORAGE_URL），不在这个备份里；"
+                "请用存储桶的版本控制或跨区域复制备份它们。"
+            )
