@@ -325,7 +325,9 @@ def sync_release(
                 target=loc.url, release=release, seq=0, status=TargetSync.STATUS_FAILED, report=message[:2000]
             )
             errors.append(message)
-            Release.objects.filter(pk=release.pk).update(report=f"{release.report}\n发布目标同步失败：{message}"[:10000])
+            Release.objects.filter(pk=release.pk).update(
+                report=f"{release.report}\n发布目标同步失败：{message}"[:10000]
+            )
     if results:
         purge([u for r in results for u in r.urls])
     if errors:
