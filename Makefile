@@ -62,6 +62,10 @@ test: lint check ## Lint, checks, then the test suite
 bench: install ## Benchmark the static build on 2,000 generated stories (prints figures; several minutes)
 	$(BIN)/python bench/publish_bench.py
 
+.PHONY: bench-curve
+bench-curve: install ## The publishing benchmark at 200, 2,000 and 20,000 generated stories, and their table (about an hour)
+	$(BIN)/python bench/publish_bench.py --stories 200 2000 20000 --plain-sample 500
+
 .PHONY: bench-search
 bench-search: install ## Search index at 2,000 and 20,000 generated stories: build, publish update, bytes and query time in Chromium, recall (prints figures; 10–30 minutes)
 	$(BIN)/python bench/search_bench.py
