@@ -163,13 +163,19 @@ class PublicRelatedPageMixin:
     CMS site's URL (http://localhost/… in the static build): ours uses the public one."""
 
     def to_representation(self, value):
-        serializer_class = get_serializer_class(
-            value.__class__,
-            ["id", "type", "detail_url", "html_url", "title"],
-            meta_fields=["type", "detail_url", "html_url"],
-            base=XiaogePageSerializer,
-        )
-        return serializer_class(context=self.context).to_representation(value)
+        # One serializer per page type for as long as this field lives (the static build keeps its fields
+        # for all its pages; a live request makes new ones).
+        made = self.__dict__.setdefault("_serializers", {})
+        serializer = made.get(value.__class__)
+        if serializer is None:
+            serializer_class = get_serializer_class(
+                value.__class__,
+                ["id", "type", "detail_url", "html_url", "title"],
+                meta_fields=["type", "detail_url", "html_url"],
+                base=XiaogePageSerializer,
+            )
+            serializer = made[value.__class__] = serializer_class(context=self.context)
+        return serializer.to_representation(value)
 
 
 class PublicPageParentField(PublicRelatedPageMixin, PageParentField):

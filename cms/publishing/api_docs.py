@@ -29,17 +29,20 @@ class StaticPagesAPI:
         # {parent path: the parent page if it is public, else None}; read by PublicPageParentField.
         self.context["public_parents"] = self.parents = {}
         self.public_ids = set(renderer.api_ids)
-        self.serializers: dict[type, type] = {}
+        self.serializers: dict[type, object] = {}
         self.json = JSONRenderer()
         self.json_context = {"indent": self.view.get_renderer_context()["indent"]}  # the view's: 4
         self.renderer = renderer
 
-    def serializer_class(self, model: type) -> type:
-        cls = self.serializers.get(model)
-        if cls is None:
+    def serializer(self, model: type):
+        """One serializer per page type, used for all its pages: DRF builds a serializer's fields (and the
+        nested parent's serializer) when it is made, which was half the time of a document."""
+        serializer = self.serializers.get(model)
+        if serializer is None:
             router = self.view.request.wagtailapi_router
-            cls = self.serializers[model] = self.view._get_serializer_class(router, model, [], show_details=True)
-        return cls
+            cls = self.view._get_serializer_class(router, model, [], show_details=True)
+            serializer = self.serializers[model] = cls(context=self.context)
+        return serializer
 
     def load_parents(self, pages):
         """The parents of the given pages that are not known yet, in one query."""
@@ -55,5 +58,5 @@ class StaticPagesAPI:
         if page.depth > 1 and page.path[: -page.steplen] not in self.parents:
             self.load_parents([page, *self.renderer.pages.values()])  # once per chunk of fetched pages
         self.view._cached_object = page  # what get_object() returns: the fetched page, not a new query
-        data = self.serializer_class(type(page))(page, context=self.context).data
+        data = self.serializer(type(page)).to_representation(page)  # what .data returns, as a plain dict
         return self.json.render(data, self.json.media_type, self.json_context)
