@@ -143,3 +143,24 @@ def test_the_cms_serves_renditions_to_anyone_and_originals_only_to_editors(media
     assert original == image.file.open("rb").read()
     with pytest.raises(Http404):
         media_view(editor, "images/no-such-file.jpg")
+
+
+def test_with_media_on_the_bucket_the_cms_answers_media_addresses(media_stories, client, settings):
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import cms.urls
+
+    image = media_stories["image"]
+    rendition = image.get_rendition("fill-160x100")
+    importlib.reload(cms.urls)  # the route exists only with MEDIA_STORAGE_URL set
+    clear_url_caches()
+    try:
+        answer = client.get(rendition.url)
+        assert answer.status_code == 200 and answer["Content-Type"] == "image/jpeg"
+        assert client.get(image.file.url).status_code == 404, "an original upload only for editors"
+    finally:
+        settings.MEDIA_STORAGE_URL = ""
+        importlib.reload(cms.urls)
+        clear_url_caches()
