@@ -82,6 +82,11 @@ def model_diagram(index_page, components, rows, streets) -> str:
     return mark_safe(wide + tall_diagram(components, rows, streets))  # noqa: S308 - escaped where drawn
 
 
+def _node(component, lines: list[str], cells_of: dict, streets) -> tuple:
+    """What a component's box shows, after its place: link, name's lines, streets' cells, streets, class."""
+    return (component.url or "#", lines, cells_of.get(component.pk), streets, "node")
+
+
 def _tall_box(y: float, x0: float, h: float, url: str, lines: list[str], cells, streets, cls: str) -> str:
     """A box from x0 to the right edge: its name on the left, its streets' markers on the right."""
     text_y = y + h / 2 + 6 - (len(lines) - 1) * 10
@@ -126,18 +131,8 @@ def tall_diagram(components, rows, streets) -> str:
             f'<line x1="{TALL_TRUNK_X}" y1="{y + TALL_ROW / 2:.0f}" x2="{TALL_TRUNK_X * 2}"'
             f' y2="{y + TALL_ROW / 2:.0f}" class="spoke"/>'
         )
-        parts.append(
-            _tall_box(
-                y,
-                TALL_TRUNK_X * 2,
-                TALL_ROW,
-                component.url or "#",
-                wrap(component.display_short_name, chars),
-                cells_of.get(component.pk),
-                streets,
-                "node",
-            )
-        )
+        name = wrap(component.display_short_name, chars)
+        parts.append(_tall_box(y, TALL_TRUNK_X * 2, TALL_ROW, *_node(component, name, cells_of, streets)))
     if hubs:
         hub = hubs[0]
         parts.append(
@@ -176,19 +171,7 @@ def wide_diagram(index_page, components, rows, streets) -> str:
     for _component, x, y in positions:
         parts.append(f'<line x1="{CX}" y1="{CY}" x2="{x:.0f}" y2="{y:.0f}" class="spoke"/>')
     for component, x, y in positions:
-        parts.append(
-            _box(
-                x,
-                y,
-                BOX_W,
-                BOX_H,
-                component.url or "#",
-                wrap(component.display_short_name),
-                cells_of.get(component.pk),
-                streets,
-                "node",
-            )
-        )
+        parts.append(_box(x, y, BOX_W, BOX_H, *_node(component, wrap(component.display_short_name), cells_of, streets)))
     if hubs:
         hub = hubs[0]
         parts.append(
