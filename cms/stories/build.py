@@ -117,6 +117,51 @@ class StoryBuildMixin:
         return index
 
     @classmethod
+    def near_index(cls, page: Page) -> dict:
+        """The part of live_index that one story's related stories depend on, in a few small queries: the
+        story, and in each of its tag and street groups the RELATED_WINDOW live stories just older than it;
+        its picks. bulk_related gives the same answer over it as over the whole index (a group's window is
+        all it reads, and stories fetched for another group that also belong to this one are older than the
+        window), so the CMS's own rendering of a story (preview, `related_stories()`) does not read every
+        live story of the site."""
+        stories = cls.listing_queryset()
+        own = stories.filter(pk=page.pk).values_list("pk", "date", "street_id").first()
+        index: dict = {"live": {}, "tags_of": {}, "tag_names": {}, "picks": {}}
+        if own is None:  # not live: bulk_related gives a draft its picks only
+            return index
+        pk, date, street_id = own
+        live = index["live"]
+        live[pk] = (date, street_id)
+        tag_ids = list(StoryPageTag.objects.filter(content_object_id=pk).values_list("tag_id", flat=True))
+        older = stories.filter(models.Q(date__lt=date) | models.Q(date=date, pk__lt=pk)).order_by("-date", "-pk")
+        if street_id:
+            live.update(
+                (i, (d, s))
+                for i, d, s in older.filter(street_id=street_id).values_list("pk", "date", "street_id")[:RELATED_WINDOW]
+            )
+        # The tag groups in one query, newest first, read until every group has its window.
+        room = dict.fromkeys(tag_ids, RELATED_WINDOW)
+        rows = (
+            StoryPageTag.objects.filter(tag_id__in=tag_ids, content_object_id__in=older.values("pk"))
+            .order_by("-content_object__date", "-content_object_id")
+            .values_list("content_object_id", "tag_id", "content_object__date", "content_object__street_id")
+        )
+        for story_id, tag_id, story_date, story_street in rows.iterator(chunk_size=4 * RELATED_WINDOW):
+            if room[tag_id] > 0:
+                room[tag_id] -= 1
+                live[story_id] = (story_date, story_street)
+            if not any(room.values()):
+                break
+        for story_id, tag_id in StoryPageTag.objects.filter(content_object_id__in=live, tag_id__in=tag_ids).values_list(
+            "content_object_id", "tag_id"
+        ):
+            index["tags_of"].setdefault(story_id, []).append(tag_id)
+        index["picks"][pk] = list(
+            StoryRelatedPage.objects.filter(page_id=pk).order_by("sort_order").values_list("related_page_id", flat=True)
+        )
+        return index
+
+    @classmethod
     def bulk_related(
         cls, pages: Sequence[Page], live_ids: set[int], state: BuildState | None = None
     ) -> dict[int, list[int]]:

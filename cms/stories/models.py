@@ -352,8 +352,14 @@ class StoryPage(StoryBuildMixin, BasePage):
 
     def related_stories(self) -> list[Page]:
         """The related stories under the page: the static build's choice (StoryBuildMixin.bulk_related), for
-        this one story."""
-        type(self).prepare_build([self], BuildState())
+        this one story, over the few stories it can depend on (near_index), not the whole site."""
+        cls = type(self)
+        state = BuildState()
+        state.stories_index = cls.near_index(self)
+        picks = StoryRelatedPage.objects.filter(page_id=self.pk).values("related_page_id")
+        live_ids = set(Page.objects.live().public().filter(pk__in=picks).values_list("pk", flat=True))
+        state.related_stories = cls.bulk_related([self], live_ids, state)
+        cls.prepare_build([self], state)
         return self._prepared_related
 
     @classmethod
