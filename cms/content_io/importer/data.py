@@ -51,19 +51,24 @@ class DataFiles(ImportState):
             else:
                 self.settings_item = SnippetItem(SETTINGS_KEY, "settings", "", cleaned, digest(cleaned))
 
-    def load_sources(self, rel, doc):
-        """sources.yaml: each source (出处) with the quotes it records, verbatim."""
+    def clean_list_items(self, rel, doc, schema: Schema, not_a_list: str):
+        """(number, where, cleaned fields) of each item of a data file that is a list of mappings; an item's
+        problems go to the report and the item is skipped; a file that is not such a list is one problem."""
         if not isinstance(doc.data, list) or not all(isinstance(x, dict) for x in doc.data):
-            self.problem(rel, "应是列表，每一项是一个出处（每项以 - 开头）", 1)
+            self.problem(rel, not_a_list, 1)
             return
-        seen: dict[str, int] = {}
         for n, item in enumerate(doc.data, 1):
             where = f"{rel}#{n}"
             errors: list[Problem] = []
-            cleaned = SOURCE.clean(item, {}, where, errors)
+            cleaned = schema.clean(item, {}, where, errors)
             self.report.rejected += errors
-            if errors:
-                continue
+            if not errors:
+                yield n, where, cleaned
+
+    def load_sources(self, rel, doc):
+        """sources.yaml: each source (出处) with the quotes it records, verbatim."""
+        seen: dict[str, int] = {}
+        for n, where, cleaned in self.clean_list_items(rel, doc, SOURCE, "应是列表，每一项是一个出处（每项以 - 开头）"):
             key = cleaned["key"]
             if key in seen:
                 self.problem(where, f"代号 “{key}” 与第 {seen[key]} 项重复", field_name="key")
@@ -73,18 +78,11 @@ class DataFiles(ImportState):
 
     def load_snippets(self, rel, doc, schema: Schema):
         kind = "street" if schema is STREET else "person"
-        if not isinstance(doc.data, list) or not all(isinstance(x, dict) for x in doc.data):
-            self.problem(rel, "应是列表，每一项是一个“键: 值”映射（每项以 - 开头）", 1)
-            return
         seen: dict[str, int] = {}
         names: dict[str, int] = {}
-        for n, item in enumerate(doc.data, 1):
-            where = f"{rel}#{n}"
-            errors: list[Problem] = []
-            cleaned = schema.clean(item, {}, where, errors)
-            self.report.rejected += errors
-            if errors:
-                continue
+        for n, where, cleaned in self.clean_list_items(
+            rel, doc, schema, "应是列表，每一项是一个“键: 值”映射（每项以 - 开头）"
+        ):
             slug = cleaned.get("slug") or pinyin_slug(cleaned["name"], max_length=SNIPPET_SLUG_MAX)
             if not slug:
                 self.problem(where, "无法从名称生成网址名，请写 slug", field_name="slug")
