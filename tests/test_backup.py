@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -11,37 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.import_fixtures import good_tree, jpeg_bytes, story, write_files
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def manage(*args, env):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def install(tmp: Path, name: str) -> dict:
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MEDIA_ROOT", "SITE_DIR")}
-    return {
-        **base,
-        "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
-        "DATABASE_URL": f"sqlite:///{tmp / f'{name}.sqlite3'}",
-        "MEDIA_ROOT": str(tmp / f"media-{name}"),
-        "SITE_DIR": str(tmp / f"site-{name}"),
-        "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "SITE_AUTO_BUILD": "false",
-    }
+from tests.support.installs import ROOT, install, manage, tree_digest
 
 
 def test_a_restore_rebuilds_an_identical_release(tmp_path):

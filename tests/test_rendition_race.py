@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-from tests.test_backup import ROOT, install, manage
+from tests.support.installs import ROOT, install, manage
 
 RACE = r"""
 import json, multiprocessing, os, time

@@ -14,7 +14,7 @@ import pytest
 
 from tests import test_targets
 from tests.support.import_fixtures import good_tree, jpeg_bytes, story, write_files
-from tests.test_backup import ROOT, install, manage
+from tests.support.installs import ROOT, install, manage
 
 moto = test_targets.moto
 PG_URL = os.environ.get("DATABASE_URL", "")
