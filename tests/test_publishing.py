@@ -321,9 +321,10 @@ before = tree(live)
 story = StoryPage.objects.live().order_by("-date", "-pk").first()
 story.summary = "一句新的摘要。"
 story.save_revision().publish()
-BuildRequest.objects.create(reason="edit")
+BuildRequest.objects.create(reason="edit", pages=[story.pk])
 [result] = process_requests()
 assert "备用副本" in result.release.report, result.release.report
+assert "签名：按 1 个改动的页面" in result.release.report, result.release.report
 assert 4 <= result.rendered < 40, result.rendered
 assert tree(live) == before, "the previous release is untouched: same bytes, same files"
 incremental = current_release_dir()

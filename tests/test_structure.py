@@ -116,7 +116,14 @@ def test_publishing_does_not_import_the_importer():
     assert {edge for edge in wrong if edge.split(" -> ")[1].startswith("cms.content_io")} == set()
 
 
-PROTOCOL_METHODS = ["static_signatures", "static_signatures_bulk", "build_queryset", "prepare_build", "prepare_routes"]
+PROTOCOL_METHODS = [
+    "static_signatures",
+    "static_signatures_bulk",
+    "signatures_affected",
+    "build_queryset",
+    "prepare_build",
+    "prepare_routes",
+]
 
 
 def declared(cls, name: str) -> tuple[bool, list[str], dict[str, object]]:
@@ -138,6 +145,7 @@ def test_page_types_implement_the_publishing_protocol(method):
     interface = {
         "static_signatures": protocol.HasStaticSignatures,
         "static_signatures_bulk": protocol.HasBulkSignatures,
+        "signatures_affected": protocol.HasIncrementalSignatures,
         "build_queryset": protocol.HasBuildQueryset,
         "prepare_build": protocol.PreparesBuild,
         "prepare_routes": protocol.PreparesRoutes,

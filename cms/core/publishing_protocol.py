@@ -4,10 +4,13 @@ Content apps never import cms.publishing; the build reads these optional methods
 docs/publishing.md, "Incremental builds: signatures"). A page type without any of them is one file
 whose content depends on its own live revision.
 
-- ``static_signatures(versions)`` (instance): the routes of a page with sub-routes (listings, the home
-  page) and what each shows;
+- ``static_signatures(versions, state)`` (instance): the routes of a page with sub-routes (listings, the
+  home page) and what each shows;
 - ``static_signatures_bulk(pages, versions, state)`` (class): the signatures of many pages of one type in
   a few queries;
+- ``signatures_affected(changed, state)`` (class): in a publish after a build, which of the class's pages
+  may have a different signature now that the pages ``changed`` were published or unpublished (the others
+  keep theirs, and ``static_signatures_bulk`` is asked for these only);
 - ``build_queryset()`` (class): the pages as the build fetches them, with what their template needs;
 - ``prepare_build(pages, state)`` (class): fill in, for many fetched pages at once, what their template
   reads (e.g. related stories);
@@ -34,18 +37,30 @@ Versions = dict[int, Any]
 @dataclass
 class BuildState:
     """What the page types compute once for one build's signatures and keep for its render (the render
-    workers a build forks inherit it). Pages previewed or rendered outside a build get an empty one."""
+    workers a build forks inherit it). Pages previewed or rendered outside a build get an empty one.
+
+    A warm worker keeps the state of its last build; the next build, a publish, brings it up to date for
+    the pages it changed (`changed`) instead of reading the whole site again (routes.collect_routes)."""
+
+    # The pages published, unpublished or edited since this state was computed; None: a full reading.
+    changed: set[int] | None = None
 
     # StoryPage.live_index(): dates, streets, tags and editors' picks of every live story.
     stories_index: dict | None = None
     # StoryPage.bulk_related(): the ids of each story's related stories, as its page shows them.
     related_stories: dict[int, list[int]] | None = None
+    # StoryPage.live_index() in a publish: the stories whose signature may differ, and per group the lowest
+    # position the publish touched (StoriesIndex.update).
+    stories_changes: dict | None = None
+    # listing_signatures(): each listing's routes as last computed, and what they were computed with.
+    listings: dict | None = None
 
 
 @runtime_checkable
 class HasStaticSignatures(Protocol):
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
-        """{subpath: what the file at the page's URL + subpath shows} ("" is the page itself)."""
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
+        """{subpath: what the file at the page's URL + subpath shows} ("" is the page itself). A route whose
+        object is the very one the previous build returned is not encoded again."""
         ...
 
 
@@ -54,6 +69,15 @@ class HasBulkSignatures(Protocol):
     @classmethod
     def static_signatures_bulk(cls, pages: Sequence[Any], versions: Versions, state: BuildState) -> dict[int, object]:
         """{page id: what the page's file shows} for many pages of the class (LivePage rows, not instances)."""
+        ...
+
+
+@runtime_checkable
+class HasIncrementalSignatures(Protocol):
+    @classmethod
+    def signatures_affected(cls, changed: set[int], state: BuildState) -> set[int]:
+        """The class's live pages whose signature may differ after the pages `changed` were published or
+        unpublished; `state` is the previous build's, which the call may bring up to date."""
         ...
 
 

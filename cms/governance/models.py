@@ -23,7 +23,7 @@ from cms.core.api import PageLinkSerializer, StreamSerializer, StreetSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage, SectionIndexPage, SourceLink
 from cms.core.models.snippets import Street
-from cms.core.publishing_protocol import Versions
+from cms.core.publishing_protocol import BuildState, Versions
 from cms.core.sources import SourcesSerializer
 
 # A street's page in the model links to the street's stories: the one place governance reads stories.
@@ -159,7 +159,7 @@ class ModelIndexPage(SectionIndexPage):
         return self.render(request, context_overrides=ctx, template="governance/street_page.html")
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         components = list(self.components().values_list("pk", "title", "slug"))
         listed = [(pk, t, s, versions.get(pk)) for pk, t, s in components]
         street_rows = list(
@@ -322,7 +322,7 @@ class ComponentPage(BasePage):
         )
         return context
 
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         parent = self.get_parent()
         nav = list(live_components(parent).values_list("pk", "title", "slug"))
         linked = [*self.story_ids(), *([self.playbook_chapter_id] if self.playbook_chapter_id else [])]

@@ -8,7 +8,7 @@ from wagtail.models import Orderable, Page
 from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock, FigureBlock
 from cms.core.models import BasePage
-from cms.core.publishing_protocol import Versions
+from cms.core.publishing_protocol import BuildState, Versions
 
 # The first screen routes readers by who they are: (who, the sections for them, by model). Sections that are not
 # live and in the menu are left out, and a route with none left is not shown.
@@ -85,7 +85,7 @@ class HomePage(BasePage):
         latest = story_listing_queryset().exclude(pk__in=featured).values_list("pk", flat=True)[: self.latest_count]
         return featured, list(latest)
 
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         """The home page shows cards of stories and of each section: it changes when they do."""
         featured, latest = self.featured_and_latest_ids()
         sections = list(self.get_children().live().public().in_menu().values_list("pk", flat=True))

@@ -23,7 +23,7 @@ from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage, SectionIndexPage
 from cms.core.models.base import BasePageForm
-from cms.core.publishing_protocol import Versions
+from cms.core.publishing_protocol import BuildState, Versions
 
 from . import pdf
 from .blocks import CaseBlock, PitfallBlock, StepBlock, TemplateBlock
@@ -217,7 +217,7 @@ class PlaybookPage(SectionIndexPage):
         return response
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         chapters = list(self.chapters().values_list("pk", "title", "slug"))
         ids = [pk for pk, _t, _s in chapters]
         changes = list(
@@ -372,7 +372,7 @@ class PlaybookChapterPage(BasePage):
         return context
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         """The chapter shows the whole chapter list (titles, order), the streets and stories of its cases."""
         parent = self.get_parent()
         nav = list(

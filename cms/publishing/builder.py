@@ -25,8 +25,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from cms.core.publishing_protocol import BuildState
-
 from .compaction import fold_search_index, search_is_stale
 from .files import compress_twins as compress_twins  # importable from here as before (bench/search_bench.py)
 from .files import put_file, start_linked_copy
@@ -51,7 +49,7 @@ from .releases import (
 )
 from .render import Rendered
 from .render_pool import PARALLEL_THRESHOLD, render_routes
-from .routes import Route, collect_routes, site_root, tree_digest
+from .routes import Route, collect, site_root, tree_digest
 from .search import UpdateResult, prune_records, update_index
 from .stage import copy_assets, copy_static_file, manifest_entry, move_rendered, remove_assets
 from .targets import sync_live_quietly
@@ -108,8 +106,12 @@ class Builder:
         progress: Callable | None = None,
         keep: int | None = None,
         on_live: Callable[[], object] | None = None,
+        changed: set[int] | None = None,
     ):
         self.full = full
+        # The pages published or unpublished since this process's last build (BuildRequest.pages), if known:
+        # the signatures are then brought up to date from that build's (routes.collect) instead of read anew.
+        self.changed = None if full else changed
         # Called as soon as the release is live here, before the housekeeping after it (its size, the search
         # index's compaction, pruning old releases: seconds at 2,000 stories): the publish targets' sync.
         self.on_live = on_live
@@ -187,8 +189,16 @@ class Builder:
         """Every route of the public site with its signature (and the page types' state for the render)."""
         static_digest = self.ensure_static()
         self.site = site_root()
-        self.state = BuildState()
-        self.routes, self.revisions, self.glob = collect_routes(self.site, static_digest, self.state)
+        # The last pass of this process, if its release is still the live one (another process or machine
+        # may have built since: then it reads everything). Taken away until this build is live: a build that
+        # fails leaves no pass behind, and the next one reads everything.
+        previous, worker.signatures = worker.signatures, None
+        live = current_release_dir()
+        if previous is not None and (live is None or previous[0] != live.name):
+            previous = None
+        self.sig = collect(self.site, static_digest, previous and previous[1], self.changed)
+        self.state = self.sig.state
+        self.routes, self.revisions, self.glob = self.sig.routes, self.sig.revisions, self.sig.glob
         self.lap("signatures")
 
     def decide_what_changed(self, live_dir: Path | None) -> Changes:
@@ -209,6 +219,7 @@ class Builder:
         return changes
 
     def nothing_changed(self, live_dir: Path, changes: Changes) -> BuildResult:
+        worker.signatures = (live_dir.name, self.sig)
         live_release = Release.objects.filter(name=live_dir.name).first()
         if live_release and search_is_stale(live_release):
             # A build killed while it made the search index: the pages are live, their index is not.
@@ -308,10 +319,13 @@ class Builder:
         }
         worker.manifests[release.name] = manifest
         swap(out)
+        worker.signatures = (release.name, self.sig)
         self.lap("swap")
         release.report = "用时（秒）：" + "，".join(f"{k} {v}" for k, v in self.timings.items())
         if self.copy_mode:
             release.report += f"（上一版本的硬链接副本：{self.copy_mode}）"
+        if self.sig.incremental:
+            release.report += f"（签名：按 {len(self.changed)} 个改动的页面更新上一次构建的）"
         Release.objects.filter(status=Release.STATUS_LIVE).update(status=Release.STATUS_SUPERSEDED)
         release.status = Release.STATUS_LIVE
         release.finished_at = timezone.now()
@@ -390,13 +404,15 @@ def process_requests() -> list[BuildResult]:
                 if BuildRequest.objects.filter(done=False).exists():
                     continue  # a request arrived meanwhile
                 return results
-            last = pending[-1].pk
             full = any(r.full for r in pending)
             reason = "；".join(sorted({r.reason for r in pending}))[:200]
+            changed = None if any(r.pages is None for r in pending) else {pk for r in pending for pk in r.pages}
             try:
                 # The publish targets (buckets) as soon as the release is live here; again after the build, for
                 # a search-index release its housekeeping made.
-                results.append(Builder(full=full, reason=reason, on_live=sync_live_quietly).run())
+                results.append(Builder(full=full, reason=reason, on_live=sync_live_quietly, changed=changed).run())
                 sync_live_quietly()
             finally:
-                BuildRequest.objects.filter(done=False, pk__lte=last).update(done=True)
+                # Only the requests this build read: one committed meanwhile with a smaller id (transactions
+                # commit in any order) is the next build's, with its pages.
+                BuildRequest.objects.filter(pk__in=[r.pk for r in pending]).update(done=True)

@@ -73,6 +73,9 @@ class BuildRequest(models.Model):
     reason = models.CharField(max_length=200)
     full = models.BooleanField(default=False)
     done = models.BooleanField(default=False, db_index=True)
+    # The pages a publish or unpublish changed. Empty (null) for every other change (a move, a slug, a view
+    # restriction, a street, a person, a tag, the settings, a source): the build then reads the whole site.
+    pages = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

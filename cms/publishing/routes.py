@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -18,7 +18,13 @@ from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Page, Site
 
 from cms.core.models import SiteSettings
-from cms.core.publishing_protocol import BuildState, HasBulkSignatures, HasStaticSignatures, Versions
+from cms.core.publishing_protocol import (
+    BuildState,
+    HasBulkSignatures,
+    HasIncrementalSignatures,
+    HasStaticSignatures,
+    Versions,
+)
 
 from .worker import worker
 
@@ -90,15 +96,19 @@ def site_root() -> Site:
 
 @dataclass(frozen=True)
 class LivePage:
-    """The few fields of a live page that routing and signatures need (model instances cost 60 µs each)."""
+    """The few fields of a live page that routing, signatures, the sitemap and the API index need (model
+    instances cost 60 µs each)."""
 
     pk: int
     depth: int
+    path: str
     url_path: str
     title: str
+    slug: str
     show_in_menus: bool
     content_type_id: int
     live_revision_id: int | None
+    first_published_at: object
     last_published_at: object
 
     @property
@@ -106,34 +116,21 @@ class LivePage:
         return ContentType.objects.get_for_id(self.content_type_id).model_class()
 
 
-def live_pages(site: Site) -> list[LivePage]:
-    """Every live, public page of the site, in tree order."""
-    rows = (
-        Page.objects.live()
-        .public()
-        .descendant_of(site.root_page, inclusive=True)
-        .order_by("path")
-        .values_list(
-            "pk",
-            "depth",
-            "url_path",
-            "title",
-            "show_in_menus",
-            "content_type_id",
-            "live_revision_id",
-            "last_published_at",
-        )
-    )
-    return [LivePage(*row) for row in rows]
+def live_pages(site: Site, pks: set[int] | None = None) -> list[LivePage]:
+    """Every live, public page of the site (or those of `pks`), in tree order."""
+    rows = Page.objects.live().public().descendant_of(site.root_page, inclusive=True)
+    if pks is not None:
+        rows = rows.filter(pk__in=pks)
+    return [LivePage(*row) for row in rows.order_by("path").values_list(*LivePage.__dataclass_fields__)]
 
 
-def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
+def global_signature(site: Site, pages, extra: str = "") -> str:
     """What every page shows around its content: settings, the main menu, templates, code of the chrome."""
     s = SiteSettings.load()
     # The main menu and the footer's links (information pages) are the live children of home.
     menu = [
         (p.pk, p.title, p.url_path, p.show_in_menus, p.content_type_id)
-        for p in pages
+        for p in sorted(pages, key=lambda p: p.path)
         if p.depth == site.root_page.depth + 1
     ]
     base = Path(settings.BASE_DIR)
@@ -149,54 +146,208 @@ def global_signature(site: Site, pages: list[Page], extra: str = "") -> str:
     )
 
 
+def entry_hash(value: str) -> int:
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=16).digest(), "big")
+
+
+SUM = 1 << 128  # the API index's and the sitemap's signatures are sums of their entries' digests, modulo this
+
+
+@dataclass
+class SignaturePass:
+    """Every route of the public site with its signature, and what computed them; a warm worker keeps its
+    last one (Builder), and the next publish brings it up to date for the pages it changed (`update`)
+    instead of reading the whole site again: its cost follows the change, not the site."""
+
+    site_id: int
+    extra: str
+    glob: str = ""
+    pages: dict[int, LivePage] = field(default_factory=dict)
+    versions: Versions = field(default_factory=dict)
+    paths: dict[int, str] = field(default_factory=dict)
+    routes: dict[str, Route] = field(default_factory=dict)
+    urls_of: dict[int, list[str]] = field(default_factory=dict)  # the routes of each page
+    # The object static_signatures gave for each route of a page with sub-routes: the same object next time
+    # (listing_signatures keeps unchanged listings) is not encoded and hashed again.
+    objects: dict[str, object] = field(default_factory=dict)
+    of_class: dict[type, set[int]] = field(default_factory=dict)  # the live pages of each page type
+    classes: dict[int, type] = field(default_factory=dict)  # content type id -> page class
+    # The API index's entries (page, version, type, path) and the sitemap's URLs, as sums of digests, so that
+    # a publish adds and takes away what it changed without listing every page.
+    api_entries: dict[int, int] = field(default_factory=dict)
+    api_sum: int = 0
+    url_sum: int = 0
+    state: BuildState = field(default_factory=BuildState)
+    incremental: bool = False  # whether this pass was brought up to date from the previous one
+
+    @property
+    def revisions(self) -> dict[int, int | None]:
+        return {pk: p.live_revision_id for pk, p in self.pages.items()}
+
+    def class_of(self, page: LivePage) -> type:
+        cls = self.classes.get(page.content_type_id)
+        if cls is None:
+            cls = self.classes[page.content_type_id] = page.specific_class or Page
+        return cls
+
+    # -- routes ---------------------------------------------------------------------------------------
+
+    def add(self, url: str, kind: str, page_id: int | None, subpath: str, encoded: str):
+        old = self.routes.get(url)
+        if old is not None and old.kind == "page":
+            self.url_sum -= entry_hash(url)
+        route = Route(url, url_to_file(url), kind, page_id, subpath, route_signature(self.glob, kind, encoded))
+        self.routes[url] = route
+        if kind == "page":
+            self.url_sum += entry_hash(url)
+        if page_id is not None:
+            self.urls_of.setdefault(page_id, []).append(url)
+
+    def drop_page(self, pk: int, keep: set[str] = frozenset()):
+        """Take a page's routes away (those in `keep` stay, with their objects)."""
+        kept = []
+        for url in self.urls_of.pop(pk, []):
+            if url in keep:
+                kept.append(url)
+                continue
+            route = self.routes.pop(url, None)
+            self.objects.pop(url, None)
+            if route is not None and route.kind == "page":
+                self.url_sum -= entry_hash(url)
+        if kept:
+            self.urls_of[pk] = kept
+        if pk in self.api_entries:
+            self.api_sum -= self.api_entries.pop(pk)
+
+    def page_routes(self, page: LivePage, own: object, container: object | None):
+        """A page's routes: its file (or, for a page with sub-routes, one per sub-route) and its JSON document.
+        `container`: the page instance whose static_signatures give its sub-routes."""
+        pk, path = page.pk, self.paths[page.pk]
+        version = self.versions[pk]
+        keep: set[str] = set()
+        if container is not None:
+            subroutes = container.static_signatures(self.versions, self.state)
+            # The page itself unchanged (its version and path are in each sub-route's encoding).
+            same_page = self.incremental and pk not in self.state.changed
+            fresh = []
+            for subpath, signature in subroutes.items():
+                url = path + subpath
+                if same_page and url in self.routes and self.objects.get(url) is signature:
+                    keep.add(url)
+                else:
+                    fresh.append((url, subpath, signature))
+            self.drop_page(pk, keep)
+            for url, subpath, signature in fresh:
+                self.add(url, "page", pk, subpath, _encode([version, signature]))
+                self.objects[url] = signature
+        own_encoded = _encode(own)
+        if container is None:
+            self.drop_page(pk)
+            self.add(path, "page", pk, "", own_encoded)
+        # The JSON document shows the page's URL, which a move of an ancestor changes without a revision.
+        self.add(f"/{API_PREFIX}{pk}/", "api", pk, "", f"{own_encoded}\0{path}")
+        self.api_entries[pk] = entry_hash(_encode([pk, version, page.content_type_id, path]))
+        self.api_sum += self.api_entries[pk]
+
+    def specials(self):
+        for url in (f"/{API_PREFIX}", "/sitemap.xml", "/robots.txt", "/404.html", "/search/"):
+            self.routes.pop(url, None)
+        self.add(f"/{API_PREFIX}", "special", None, "api-index", _encode(self.api_sum % SUM))
+        self.add("/sitemap.xml", "special", None, "sitemap", _encode([self.url_sum % SUM, self.api_sum % SUM]))
+        for url, name in (("/robots.txt", "robots"), ("/404.html", "404"), ("/search/", "search")):
+            self.add(url, "special", None, name, "null")
+
+    # -- the passes -----------------------------------------------------------------------------------
+
+    def compute(self, site: Site, pks: set[int] | None = None):
+        """Signatures of the pages `pks` and of the pages whose signatures depend on them (all pages: None)."""
+        root_path = site.root_page.url_path
+        for page in self.pages.values() if pks is None else [self.pages[pk] for pk in pks if pk in self.pages]:
+            if page.url_path.startswith(root_path):
+                self.paths[page.pk] = "/" + page.url_path[len(root_path) :]
+        todo: dict[type, list[LivePage]] = defaultdict(list)
+        for cls, members in self.of_class.items():
+            if pks is None or (isinstance(cls, HasStaticSignatures) and not isinstance(cls, HasBulkSignatures)):
+                chosen = members  # pages with sub-routes (few, besides the stories' index): all of them
+            elif isinstance(cls, HasIncrementalSignatures):
+                chosen = cls.signatures_affected(set(pks), self.state) & members
+            elif isinstance(cls, HasBulkSignatures):
+                chosen = members
+            else:
+                chosen = pks & members
+            todo[cls] = [self.pages[pk] for pk in chosen if pk in self.paths]
+        for cls, group in todo.items():
+            bulk = (
+                cls.static_signatures_bulk(group, self.versions, self.state)
+                if isinstance(cls, HasBulkSignatures)
+                else {}
+            )
+            per_page = isinstance(cls, HasStaticSignatures)
+            specific = {p.pk: p for p in cls.objects.filter(pk__in=[p.pk for p in group])} if per_page else {}
+            for page in group:
+                self.page_routes(page, bulk.get(page.pk, self.versions[page.pk]), specific.get(page.pk))
+        self.specials()
+
+
+def collect(
+    site: Site, extra: str = "", previous: SignaturePass | None = None, changed: set[int] | None = None
+) -> SignaturePass:
+    """Every route of the public site with its signature.
+
+    With `previous` (this process's last pass, over the database as it was then) and `changed` (every page
+    published, unpublished or edited since), the previous pass is brought up to date: the changed pages'
+    rows are read again and only the signatures that can depend on them are computed again (page types
+    say which: signatures_affected). A change of the chrome (settings, menu, templates, code) reads everything.
+    """
+    if previous is not None and changed is not None and previous.site_id == site.pk and previous.extra == extra:
+        done = _update(site, previous, changed)
+        if done is not None:
+            return done
+    sig = SignaturePass(site.pk, extra)
+    for page in live_pages(site):
+        sig.pages[page.pk] = page
+        sig.versions[page.pk] = page.live_revision_id or str(page.last_published_at)
+        sig.of_class.setdefault(sig.class_of(page), set()).add(page.pk)
+    sig.glob = global_signature(site, sig.pages.values(), extra)
+    sig.compute(site)
+    return sig
+
+
+def _update(site: Site, sig: SignaturePass, changed: set[int]) -> SignaturePass | None:
+    """`collect` from the previous pass (changed in place), or None when everything must be read again."""
+    fresh = {p.pk: p for p in live_pages(site, changed)}
+    for pk in changed:
+        old = sig.pages.pop(pk, None)
+        if old is not None:
+            sig.of_class[sig.class_of(old)].discard(pk)
+            sig.versions.pop(pk, None)
+            sig.paths.pop(pk, None)
+        page = fresh.get(pk)
+        if page is not None:
+            if old is not None and old.url_path != page.url_path:
+                return None  # a page and its descendants moved: read everything
+            sig.pages[pk] = page
+            sig.versions[pk] = page.live_revision_id or str(page.last_published_at)
+            sig.of_class.setdefault(sig.class_of(page), set()).add(pk)
+    glob = global_signature(site, [p for p in sig.pages.values() if p.depth == site.root_page.depth + 1], sig.extra)
+    if glob != sig.glob:
+        return None  # the chrome changed: every route changes
+    for pk in changed - fresh.keys():
+        sig.drop_page(pk)
+    sig.incremental = True
+    sig.state.changed = set(changed)
+    sig.state.stories_changes = None
+    sig.compute(site, set(changed))
+    return sig
+
+
 def collect_routes(
     site: Site | None = None, extra: str = "", state: BuildState | None = None
 ) -> tuple[dict[str, Route], dict[int, int | None], str]:
-    """All routes of the public site with their signatures; the live revision of each page; the global digest.
-
-    Page types may leave what they computed for the signatures in `state` (e.g. related stories), so the
-    renderer does not compute it again.
-    """
-    site = site or site_root()
-    state = BuildState() if state is None else state
-    pages = live_pages(site)
-    glob = global_signature(site, pages, extra)
-    versions: Versions = {p.pk: p.live_revision_id or str(p.last_published_at) for p in pages}
-    routes: dict[str, Route] = {}
-
-    def add(url, kind, page_id, subpath, signature, encoded: str | None = None):
-        encoded = _encode(signature) if encoded is None else encoded
-        routes[url] = Route(url, url_to_file(url), kind, page_id, subpath, route_signature(glob, kind, encoded))
-
-    by_class: dict[type, list[LivePage]] = defaultdict(list)
-    classes: dict[int, type] = {}
-    for page in pages:
-        cls = classes.get(page.content_type_id)
-        if cls is None:
-            cls = classes[page.content_type_id] = page.specific_class or Page
-        by_class[cls].append(page)
-    root_path = site.root_page.url_path
-    paths = {p.pk: "/" + p.url_path[len(root_path) :] for p in pages if p.url_path.startswith(root_path)}
-    for cls, group in by_class.items():
-        bulk = cls.static_signatures_bulk(group, versions, state) if isinstance(cls, HasBulkSignatures) else {}
-        per_page = isinstance(cls, HasStaticSignatures)
-        specific = {p.pk: p for p in cls.objects.filter(pk__in=[p.pk for p in group])} if per_page else {}
-        for page in group:
-            path = paths.get(page.pk)
-            if path is None:
-                continue
-            own = _encode(bulk.get(page.pk, versions[page.pk]))
-            if per_page:
-                for subpath, signature in specific[page.pk].static_signatures(versions).items():
-                    add(path + subpath, "page", page.pk, subpath, [versions[page.pk], signature])
-            else:
-                add(path, "page", page.pk, "", None, own)
-            # The JSON document shows the page's URL, which a move of an ancestor changes without a revision.
-            add(f"/{API_PREFIX}{page.pk}/", "api", page.pk, "", None, f"{own}\0{path}")
-    listing = [(p.pk, versions[p.pk], p.content_type_id, paths.get(p.pk)) for p in pages]
-    add(f"/{API_PREFIX}", "special", None, "api-index", listing)
-    add("/sitemap.xml", "special", None, "sitemap", [sorted(u for u, r in routes.items() if r.kind == "page"), listing])
-    add("/robots.txt", "special", None, "robots", None)
-    add("/404.html", "special", None, "404", None)
-    add("/search/", "special", None, "search", None)
-    return routes, {p.pk: p.live_revision_id for p in pages}, glob
+    """All routes of the public site with their signatures; the live revision of each page; the global digest
+    (a full reading: `collect`). Page types leave what they computed for the signatures in `state` (e.g.
+    related stories), so the renderer does not compute it again."""
+    done = collect(site or site_root(), extra)
+    if state is not None:
+        state.__dict__.update(done.state.__dict__)
+    return done.routes, done.revisions, done.glob

@@ -18,10 +18,12 @@ from .models import BuildRequest
 logger = logging.getLogger(__name__)
 
 
-def request_build(reason: str, full: bool = False):
+def request_build(reason: str, full: bool = False, pages: list[int] | None = None):
+    """`pages`: the pages whose publishing state changed (a publish, an unpublish); None when the change may
+    reach pages the build cannot name (it then reads the whole site for its signatures)."""
     if not getattr(settings, "SITE_AUTO_BUILD", True):
         return
-    BuildRequest.objects.create(reason=reason[:200], full=full)
+    BuildRequest.objects.create(reason=reason[:200], full=full, pages=pages)
 
     def enqueue():
         from .tasks import build_site_task
@@ -36,12 +38,12 @@ def request_build(reason: str, full: bool = False):
 
 @receiver(page_published)
 def on_publish(sender, instance, **kwargs):
-    request_build(f"发布《{instance.title}》")
+    request_build(f"发布《{instance.title}》", pages=[instance.pk])
 
 
 @receiver(page_unpublished)
 def on_unpublish(sender, instance, **kwargs):
-    request_build(f"取消发布《{instance.title}》")
+    request_build(f"取消发布《{instance.title}》", pages=[instance.pk])
 
 
 @receiver(post_page_move)

@@ -31,6 +31,9 @@ class WorkerState:
     # (site id, output folder, the build's state, the sitemap's and API index's entries).
     renderer: Any = None
     build_args: tuple = ()
+    # (the release it went live in, routes.SignaturePass) of this process's last build: the next build, a
+    # publish, brings it up to date for the pages it changed instead of reading the whole site.
+    signatures: tuple | None = None
     # How long each file took to render in this process's last builds: a small build hands out the slowest first.
     last_cost: dict[str, float] = field(default_factory=dict)
     # A light page row (and the base URL) → its entry in the API index, as JSON.

@@ -186,9 +186,10 @@ class StoryIndexPage(RoutableBasePage):
         return story_feed_response(self, self.stories().prefetch_related("tagged_items__tag")[:30])
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
-        """Every route of the listing, with the ids and versions of what it shows."""
-        return listing_signatures(self.stories(), self.intro, versions)
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
+        """Every route of the listing, with the ids and versions of what it shows (every live story is a
+        child of the one stories' index: StoryPage.parent_page_types, StoryIndexPage.max_count)."""
+        return listing_signatures(StoryPage.live_index(state), self.intro, versions, state)
 
     def prepare_routes(self, subpaths: list[str], cache: dict) -> None:
         """The cards of every listing page the build renders here, in one query plan (listing_context reads

@@ -26,7 +26,7 @@ from wagtail.search import index
 from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock
 from cms.core.models import BasePage, SectionIndexPage, SiteSettings
-from cms.core.publishing_protocol import Versions
+from cms.core.publishing_protocol import BuildState, Versions
 
 from .blocks import QuestionBlock
 
@@ -123,7 +123,7 @@ class TrainingIndexPage(SectionIndexPage):
         )
 
     # -- the static build's interface ----------------------------------------------------------
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         courses = [(c.pk, c.title, c.slug, versions.get(c.pk)) for c in self.courses()]
         lessons = list(
             LessonPage.objects.live().public().descendant_of(self).order_by("path").values_list("pk", "path")
@@ -175,7 +175,7 @@ class CoursePage(BasePage):
         )
         return context
 
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         lessons = [(p.pk, p.title, p.slug, p.duration) for p in self.lessons()]
         parent = self.get_parent()
         return {"": [lessons, parent.title, parent.url_path]}
@@ -263,7 +263,7 @@ class LessonPage(BasePage):
         )
         return context
 
-    def static_signatures(self, versions: Versions) -> dict[str, object]:
+    def static_signatures(self, versions: Versions, state: BuildState) -> dict[str, object]:
         course = self.get_parent()
         nav = list(
             LessonPage.objects.child_of(course).live().public().order_by("path").values_list("pk", "title", "slug")
