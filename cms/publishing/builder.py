@@ -265,7 +265,13 @@ class Builder:
         self.progress("render", 0, len(todo))
         try:
             rendered: list[Rendered] = render_routes(
-                self.site, todo, target, self.routes, self.state, progress=lambda d, t: self.progress("render", d, t)
+                self.site,
+                todo,
+                target,
+                self.routes,
+                self.state,
+                progress=lambda d, t: self.progress("render", d, t),
+                pages=self.sig.pages,
             )
         finally:
             self.lap("render")

@@ -68,16 +68,18 @@ def make_request(site: Site, path: str = "/"):
 
 
 class Renderer:
-    def __init__(self, site: Site, state: BuildState | None = None, extra=((), ())):
+    def __init__(self, site: Site, state: BuildState | None = None, extra=({}, None)):
         self.site = site
         self.state = state if state is not None else BuildState()
-        self.sitemap_entries, self.api_ids = extra
+        self.all_routes, self.live = extra  # every route of the release; its live pages (routes.LivePage), or None
         self.settings_obj = SiteSettings.load()
         self.menu = list(
             site.root_page.get_children().live().public().in_menu().only("title", "url_path", "path", "depth")
         )
         self.pages: dict[int, Page] = {}
-        self.cache: dict = {}  # shared by every page this process renders (breadcrumbs, …)
+        # Shared by every page this process renders (breadcrumbs, …); listings read the build's index of live
+        # stories from it (the stories' groups) instead of asking the database for thousands of ids.
+        self.cache: dict = {"stories_index": self.state.stories_index}
         self.root_paths = Site.get_site_root_paths()
         self.parts: list[str] | None = None  # the parts of the file render() last returned, if composite
         self.api: StaticPagesAPI | None = None  # made on the first page document
@@ -119,8 +121,25 @@ class Renderer:
             if isinstance(page, PreparesRoutes):
                 page.prepare_routes(subs, self.cache)
 
+    @property
+    def api_ids(self) -> list[int]:
+        """The pages that have a JSON document (every live, public page), in id order."""
+        if "api-ids" not in self.cache:
+            self.cache["api-ids"] = sorted({r.page_id for r in self.all_routes.values() if r.kind == "api"})
+        return self.cache["api-ids"]
+
+    @property
+    def sitemap_entries(self) -> list[tuple[str, int]]:
+        return sorted(
+            (r.url, r.page_id) for r in self.all_routes.values() if r.kind == "page" and r.file.endswith(".html")
+        )
+
     def light_pages(self, ids: set[int]) -> dict[int, dict]:
-        """The few fields the sitemap and the API index list, for many pages, without model instances."""
+        """The few fields the sitemap and the API index list, for many pages, without model instances: from the
+        signature pass's rows when the build gives them, else from the database."""
+        if self.live is not None:
+            root = self.site.root_page.url_path
+            return {pk: _light_row(self.live[pk], root) for pk in ids if pk in self.live}
         if "light" not in self.cache:
             root = self.site.root_page.url_path
             rows = Page.objects.filter(url_path__startswith=root).values(
@@ -128,6 +147,23 @@ class Renderer:
             )
             self.cache["light"] = {r["pk"]: {**r, "path": "/" + r["url_path"][len(root) :]} for r in rows}
         return {pk: row for pk, row in self.cache["light"].items() if pk in ids}
+
+    def api_items(self, base: str) -> list[str]:
+        """The API index's entries as JSON, in id order. From the signature pass's rows, an entry is made again
+        only for a page whose row changed (a pass keeps the row object of every page it did not read again)."""
+        if self.live is None:
+            light = self.light_pages(set(self.api_ids))
+            return [api_item_json(light[pk], base) for pk in self.api_ids if pk in light]
+        root, items, known = self.site.root_page.url_path, [], worker.api_rows
+        for pk in self.api_ids:
+            row = self.live.get(pk)
+            if row is None:
+                continue
+            kept = known.get(pk)
+            if kept is None or kept[0] is not row or kept[1] != base:
+                kept = known[pk] = (row, base, api_item_json(_light_row(row, root), base))
+            items.append(kept[2])
+        return items
 
     def composite(self, head: str, parts: list[str], sep: str, tail: str) -> bytes:
         """A file joined from independent parts (sitemap rows, API index items). The separators and each
@@ -163,27 +199,50 @@ class Renderer:
         if route.subpath == "404":
             return render_to_string("404.html", {"page": None}, self.request("/404.html")).encode()
         if route.subpath == "sitemap":
-            rows = []
-            light = self.light_pages({pk for _, pk in self.sitemap_entries})
-            for url, page_id in self.sitemap_entries:
-                page = light.get(page_id)
-                lastmod = page["last_published_at"].date().isoformat() if page and page["last_published_at"] else None
-                rows.append(
-                    f"<url><loc>{escape(base + url)}</loc>"
-                    + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
-                    + "</url>"
-                )
+            rows, entries = [], self.sitemap_entries
+            if self.live is not None:
+                published = {pk: page.last_published_at for pk, page in self.live.items()}
+            else:
+                published = {
+                    pk: row["last_published_at"] for pk, row in self.light_pages({pk for _, pk in entries}).items()
+                }
+            known = worker.sitemap_rows
+            for url, page_id in entries:
+                when = published.get(page_id)
+                kept = known.get(url)
+                if kept is None or kept[0] != (base, when):
+                    lastmod = when.date().isoformat() if when else None
+                    row = (
+                        f"<url><loc>{escape(base + url)}</loc>"
+                        + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+                        + "</url>"
+                    )
+                    kept = known[url] = ((base, when), row)
+                rows.append(kept[1])
             head = (
                 '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             )
             return self.composite(head, rows, "\n", "\n</urlset>\n")
         if route.subpath == "api-index":
-            light = self.light_pages(set(self.api_ids))
-            items = [api_item_json(light[pk], base) for pk in sorted(self.api_ids) if pk in light]
+            items = self.api_items(base)
             # Compact: the index of a large site is hundreds of kilobytes and rebuilt on every publish.
             # Byte for byte json.dumps({"meta": …, "items": […]}, ensure_ascii=False, separators=(",", ":")).
             return self.composite(f'{{"meta":{{"total_count":{len(items)}}},"items":[', items, ",", "]}")
         raise RenderError(f"未知的特殊文件 {route.url}")
+
+
+def _light_row(page, root: str) -> dict:
+    """A light row (Renderer.light_pages) from a signature pass's LivePage."""
+    return {
+        "pk": page.pk,
+        "title": page.title,
+        "slug": page.slug,
+        "url_path": page.url_path,
+        "content_type_id": page.content_type_id,
+        "first_published_at": page.first_published_at,
+        "last_published_at": page.last_published_at,
+        "path": "/" + page.url_path[len(root) :],
+    }
 
 
 def bind_streams(pages: list[Page]):

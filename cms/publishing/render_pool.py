@@ -132,14 +132,13 @@ def render_routes(
     all_routes: dict[str, Route],
     state: BuildState | None = None,
     progress=None,
+    pages: dict | None = None,
 ) -> list[Rendered]:
-    """Render the routes into root. Large builds use one process per core (fork), small ones stay in process."""
+    """Render the routes into root. Large builds use one process per core (fork), small ones stay in process.
+    `pages`: the signature pass's live pages ({id: routes.LivePage}), which the sitemap and the API index list
+    (read from the database if not given)."""
     progress = progress or (lambda done, total: None)
-    sitemap_entries = sorted(
-        (r.url, r.page_id) for r in all_routes.values() if r.kind == "page" and r.file.endswith(".html")
-    )
-    api_ids = sorted({r.page_id for r in all_routes.values() if r.kind == "api"})
-    worker.build_args = (site.pk, str(root), state if state is not None else BuildState(), (sitemap_entries, api_ids))
+    worker.build_args = (site.pk, str(root), state if state is not None else BuildState(), (all_routes, pages))
     worker.renderer = None
     worker.build_memo = {}
     total = len(routes)

@@ -36,6 +36,10 @@ class WorkerState:
     signatures: tuple | None = None
     # How long each file took to render in this process's last builds: a small build hands out the slowest first.
     last_cost: dict[str, float] = field(default_factory=dict)
+    # Page id → (the signature pass's row of the page, the base URL, its entry in the API index as JSON).
+    api_rows: dict[int, tuple] = field(default_factory=dict)
+    # A sitemap URL → ((the base URL, its page's last publication), its <url> row).
+    sitemap_rows: dict[str, tuple] = field(default_factory=dict)
     # A light page row (and the base URL) → its entry in the API index, as JSON.
     api_items: dict[tuple, str] = field(default_factory=dict)
     # (path, size, mtime) of every file of a tree → the tree's digest (routes.tree_digest).

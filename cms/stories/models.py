@@ -8,6 +8,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -30,21 +31,31 @@ from cms.core.sources import SourcesSerializer
 from cms.core.sources import json_ld as source_json_ld
 from cms.core.text import reading_minutes
 
-from .build import StoryBuildMixin, listing_signatures
+from .build import ALL, StoryBuildMixin, listing_signatures
 from .feeds import story_feed_response
 
 # The rows a story keeps beside it: imported here so that the app registers them with its models.
 from .relations import StoryPageTag, StoryPerson, StoryRelatedPage, StorySource  # noqa: F401
 
 
-def listing_ids(cache: dict | None, queryset, base_path: str) -> list[int]:
-    """The ids a listing shows, newest first; read once per build (the cache) for all its archive pages."""
+def listing_ids(cache: dict | None, queryset, base_path: str, group: tuple | None = None) -> list[int]:
+    """The ids a listing shows, newest first; read once per build (the cache) for all its archive pages, from
+    the build's index of live stories (the listing's group, cms/stories/build.py) when the build has one."""
     if cache is None:
         return list(queryset.values_list("pk", flat=True))
     key = ("listing", base_path)
     if key not in cache:
-        cache[key] = list(queryset.values_list("pk", flat=True))
+        index = cache.get("stories_index")
+        if index is not None and group is not None:
+            cache[key] = [pk for _date, pk in reversed(index.groups.get(group, []))]
+        else:
+            cache[key] = list(queryset.values_list("pk", flat=True))
     return cache[key]
+
+
+def listing_group(kind: str, extra: dict) -> tuple:
+    """The group of the build's index of live stories that a listing shows (StoriesIndex.groups)."""
+    return ALL if kind == "index" else (kind, extra[kind].pk)
 
 
 def story_listing_queryset():
@@ -88,20 +99,32 @@ class StoryIndexPage(RoutableBasePage):
     def stories(self):
         return story_listing_queryset().child_of(self)
 
-    def tags_in_use(self):
+    def tags_in_use(self, cache: dict | None = None):
+        """The tags of live stories, each with its count (n), the most used first."""
+        index = (cache or {}).get("stories_index")
+        if index is not None:  # the static build: counted in its index of live stories
+            counts = {name[1]: len(group) for name, group in index.groups.items() if name[0] == "tag"}
+            tags = list(Tag.objects.filter(pk__in=counts))
+            for tag in tags:
+                tag.n = counts[tag.pk]
+            return sorted(tags, key=lambda t: (-t.n, t.name))
         return (
             Tag.objects.filter(tagged_stories__content_object__in=self.stories().values("pk"))
             .annotate(n=models.Count("tagged_stories"))
             .order_by("-n", "name")
         )
 
-    def streets_in_use(self):
+    def streets_in_use(self, cache: dict | None = None):
+        index = (cache or {}).get("stories_index")
+        if index is not None:
+            streets = [name[1] for name in index.groups if name[0] == "street"]
+            return Street.objects.filter(pk__in=streets).order_by("name")
         return Street.objects.filter(storypage__in=self.stories().values("pk")).distinct().order_by("name")
 
-    def listing_context(self, request, queryset, number: int | None, base_path: str, **extra) -> dict:
+    def listing_context(self, request, queryset, number: int | None, base_path: str, group: tuple, **extra) -> dict:
         """Context for the front page (number None) or archive page `number` of a listing."""
         cache = getattr(request, "build_cache", None)  # the static build renders many pages of one listing
-        archive = build_archive(listing_ids(cache, queryset, base_path), settings.STORIES_PER_PAGE)
+        archive = build_archive(listing_ids(cache, queryset, base_path, group), settings.STORIES_PER_PAGE)
         if number is None:
             ids, newer, older, archive_page = archive.front, None, archive.newest_archive, None
         else:
@@ -157,16 +180,17 @@ class StoryIndexPage(RoutableBasePage):
     @path("page/<int:number>/", name="page")
     def index_route(self, request, number: int | None = None):
         stories, base_path, _extra = self.listing(getattr(request, "build_cache", None), "index")
-        ctx = self.listing_context(request, stories, number, base_path)
+        ctx = self.listing_context(request, stories, number, base_path, ALL)
         if number is None:
-            ctx.update(tags=self.tags_in_use(), streets=self.streets_in_use())
+            cache = getattr(request, "build_cache", None)
+            ctx.update(tags=self.tags_in_use(cache), streets=self.streets_in_use(cache))
         return self.render(request, context_overrides=ctx)
 
     @path("tag/<slug:tag_slug>/", name="tag")
     @path("tag/<slug:tag_slug>/page/<int:number>/", name="tag_page")
     def tag_route(self, request, tag_slug: str, number: int | None = None):
         qs, base_path, extra = self.listing(getattr(request, "build_cache", None), "tag", tag_slug)
-        ctx = self.listing_context(request, qs, number, base_path, **extra)
+        ctx = self.listing_context(request, qs, number, base_path, listing_group("tag", extra), **extra)
         if not ctx["stories"]:
             raise Http404("这个标签下没有故事")
         return self.render(request, context_overrides=ctx, template="stories/story_tag_page.html")
@@ -175,7 +199,7 @@ class StoryIndexPage(RoutableBasePage):
     @path("street/<slug:street_slug>/page/<int:number>/", name="street_page")
     def street_route(self, request, street_slug: str, number: int | None = None):
         qs, base_path, extra = self.listing(getattr(request, "build_cache", None), "street", street_slug)
-        ctx = self.listing_context(request, qs, number, base_path, **extra)
+        ctx = self.listing_context(request, qs, number, base_path, listing_group("street", extra), **extra)
         if not ctx["stories"]:
             raise Http404("这个街道还没有故事")
         return self.render(request, context_overrides=ctx, template="stories/story_street_page.html")
@@ -202,10 +226,11 @@ class StoryIndexPage(RoutableBasePage):
                 kind = routes.get(view.__name__)
                 if kind is None:
                     continue
-                stories, base_path, _extra = self.listing(cache, kind, kwargs.get(f"{kind}_slug", ""))
+                stories, base_path, extra = self.listing(cache, kind, kwargs.get(f"{kind}_slug", ""))
             except Http404:
                 continue
-            archive = build_archive(listing_ids(cache, stories, base_path), settings.STORIES_PER_PAGE)
+            group = listing_group(kind, extra)
+            archive = build_archive(listing_ids(cache, stories, base_path, group), settings.STORIES_PER_PAGE)
             number = kwargs.get("number")
             page = archive.page(number) if number is not None else None
             wanted.update(archive.front if number is None else page.items if page else ())
@@ -287,6 +312,14 @@ class StoryPage(StoryBuildMixin, BasePage):
     class Meta:
         verbose_name = "故事"
         verbose_name_plural = "故事"
+        # Listings, the feed and the home page ask for the newest few stories (ORDER BY date, id LIMIT n): with
+        # these the database reads them off an index instead of sorting every story (44 ms at 20,000 on SQLite).
+        indexes = [
+            models.Index(F("date").desc(), F("page_ptr").desc(), name="story_newest"),
+            models.Index(
+                F("date").desc(), F("page_ptr").desc(), name="story_featured_newest", condition=Q(featured=True)
+            ),
+        ]
 
     def clean(self):
         super().clean()
