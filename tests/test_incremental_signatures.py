@@ -207,3 +207,52 @@ def test_the_worker_builds_a_publish_from_its_last_pass(tree, site_dir, settings
     [fourth] = process_requests()
     assert "签名：按" not in fourth.release.report
     assert Release.objects.filter(status=Release.STATUS_LIVE).get() == fourth.release
+
+
+def test_the_idle_worker_catches_a_change_no_request_named(tree, site_dir, settings):
+    """A story retitled with no request naming it (a script with the automatic build off): the publish build
+    after it does not know of it, but the idle worker's check reads everything, finds the difference and
+    builds it before it is idle."""
+    _home, index = tree
+    stories = [make_story(index, title=f"第{k}篇", sources=[]) for k in range(3)]
+    BuildRequest.objects.all().delete()
+    BuildRequest.objects.create(reason="首次构建")
+    process_requests()
+    settings.SITE_AUTO_BUILD = False
+    forgotten = stories[0].specific
+    forgotten.title = "没有人通知构建的新标题"
+    forgotten.save_revision().publish()
+    settings.SITE_AUTO_BUILD = True
+    told = make_story(index, title="通知了构建的一篇", sources=[])
+    results = process_requests()
+    assert "签名：按 1 个改动的页面" in results[0].release.report
+    assert len(results) == 2, [r.release.reason for r in results]
+    assert results[1].release.reason.startswith("核对签名：")
+    current = site_dir / "current"
+    assert "没有人通知构建的新标题" in (current / forgotten.url_path.split("/", 2)[2] / "index.html").read_text()
+    assert (current / told.url_path.split("/", 2)[2] / "index.html").exists()
+    assert process_requests() == []  # the check, run again, finds nothing
+
+
+def test_a_pass_that_misses_a_linked_page_is_built_again_from_a_full_reading(tree, site_dir, settings):
+    """A story published with no request naming it is on the home page the next publish renders, yet not in
+    the pass: the release check stops that build (the live site is unchanged), and the worker builds again
+    from a full reading at once, so the publish that was asked for goes live with both."""
+    _home, index = tree
+    for k in range(3):
+        make_story(index, title=f"第{k}篇", sources=[])
+    BuildRequest.objects.all().delete()
+    BuildRequest.objects.create(reason="首次构建")
+    process_requests()
+    settings.SITE_AUTO_BUILD = False
+    forgotten = make_story(index, title="没有人通知构建的一篇", sources=[])
+    settings.SITE_AUTO_BUILD = True
+    told = make_story(index, title="通知了构建的一篇", sources=[])
+    results = process_requests()
+    assert [r.release.reason.endswith("（完整读取后重建）") for r in results] == [True]
+    assert "签名：按" not in results[0].release.report
+    failed = Release.objects.get(status=Release.STATUS_FAILED)
+    assert "没有人通知构建的一篇" in failed.report or "mei-you-ren" in failed.report
+    current = site_dir / "current"
+    for story in (forgotten, told):
+        assert (current / story.url_path.split("/", 2)[2] / "index.html").exists(), story.title

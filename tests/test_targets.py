@@ -353,20 +353,22 @@ def test_a_new_story_goes_up_before_the_pages_that_name_it_although_it_links_bac
 def test_the_worker_syncs_as_soon_as_the_release_is_live_before_its_housekeeping(stories, bucket, monkeypatch):
     """Pruning old releases and counting the new one's files take seconds at 2,000 stories (bench/targets_bench.py):
     readers get the story from the bucket before that, not after."""
-    from cms.publishing.builder import Builder, process_requests
+    from cms.publishing import builder
+    from cms.publishing.builder import process_requests
     from cms.publishing.models import BuildRequest
 
     BuildRequest.objects.create(reason="首次发布")
     process_requests()
     story = make_story(stories["index"], title="先同步再收拾", date=datetime.date(2023, 9, 1))
     in_bucket_when_pruning = []
-    real_prune = Builder.prune
+    real_prune = builder.prune_releases
 
-    def prune(self):
+    def prune(keep):
         in_bucket_when_pruning.append(f"stories/{story.slug}/index.html" in keys(bucket))
-        return real_prune(self)
+        return real_prune(keep)
 
-    monkeypatch.setattr(Builder, "prune", prune)
+    # The worker prunes when idle (builder.idle_housekeeping), after the sync.
+    monkeypatch.setattr(builder, "prune_releases", prune)
     BuildRequest.objects.create(reason="发布一篇故事")
     process_requests()
     assert in_bucket_when_pruning == [True]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from wagtail.models import Page
 
-from .files import linked_copy
+from .files import TRASH_PREFIX, discard, linked_copy, remove_trash
 from .lock import build_lock as build_lock  # one build at a time (lock.py); importable from here
 from .models import PageState, Release
 from .worker import worker
@@ -117,7 +116,7 @@ def prepare_spare() -> Path | None:
     spare = spare_dir(live)
     for folder in live.parent.iterdir():
         if folder.name.startswith(SPARE_PREFIX) and folder != spare:
-            shutil.rmtree(folder, ignore_errors=True)
+            discard(folder)
     if not spare.is_dir():
         part = spare.with_name(spare.name + ".part")
         linked_copy(live, part)
@@ -166,8 +165,11 @@ def remove_unfinished():
     )
     spare = spare_dir(live) if live else None
     for folder in releases.iterdir():
+        if folder.name.startswith(TRASH_PREFIX):
+            continue
         if folder != live and folder != spare and folder.name not in known:
-            shutil.rmtree(folder, ignore_errors=True)
+            discard(folder)
+    remove_trash(releases)
     for part in (site_dir() / "manifests").glob("*.part"):  # a manifest half-written when a build was killed
         part.unlink(missing_ok=True)
     Release.objects.filter(status=Release.STATUS_BUILDING).update(status=Release.STATUS_FAILED, report="构建被中断")
@@ -180,7 +182,7 @@ def prune_releases(keep: int):
     for release in old:
         folder = site_dir() / "releases" / release.name
         if folder != live:
-            shutil.rmtree(folder, ignore_errors=True)
+            discard(folder)
             (site_dir() / "manifests" / f"{release.name}.json").unlink(missing_ok=True)
             release.status = Release.STATUS_PRUNED
             release.save(update_fields=["status"])
