@@ -78,9 +78,7 @@ class Editor:
             story.street = fields["street"]
         elif kind == "picks":
             pages = [p for p in self.pickable() if p.pk != story.pk]
-            story.related_links = [
-                StoryRelatedPage(related_page=p) for p in self.rng.sample(pages, min(len(pages), 2))
-            ]
+            story.related_links = [StoryRelatedPage(related_page=p) for p in self.rng.sample(pages, min(len(pages), 2))]
         else:
             story.title += "（修改）"
         story.save_revision().publish()

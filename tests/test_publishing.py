@@ -196,9 +196,9 @@ def test_old_releases_are_pruned(stories, site_dir, settings):
             break
         time.sleep(0.1)
     assert sorted(f.name for f in releases.iterdir()) == sorted(
-        Release.objects.exclude(status=Release.STATUS_PRUNED).exclude(status=Release.STATUS_FAILED).values_list(
-            "name", flat=True
-        )
+        Release.objects.exclude(status=Release.STATUS_PRUNED)
+        .exclude(status=Release.STATUS_FAILED)
+        .values_list("name", flat=True)
     )
 
 
