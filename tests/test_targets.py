@@ -353,7 +353,7 @@ def test_a_new_story_goes_up_before_the_pages_that_name_it_although_it_links_bac
 def test_the_worker_syncs_as_soon_as_the_release_is_live_before_its_housekeeping(stories, bucket, monkeypatch):
     """Pruning old releases and counting the new one's files take seconds at 2,000 stories (bench/targets_bench.py):
     readers get the story from the bucket before that, not after."""
-    from cms.publishing import builder
+    from cms.publishing import housekeeping
     from cms.publishing.builder import process_requests
     from cms.publishing.models import BuildRequest
 
@@ -361,14 +361,14 @@ def test_the_worker_syncs_as_soon_as_the_release_is_live_before_its_housekeeping
     process_requests()
     story = make_story(stories["index"], title="先同步再收拾", date=datetime.date(2023, 9, 1))
     in_bucket_when_pruning = []
-    real_prune = builder.prune_releases
+    real_prune = housekeeping.prune_releases
 
     def prune(keep):
         in_bucket_when_pruning.append(f"stories/{story.slug}/index.html" in keys(bucket))
         return real_prune(keep)
 
-    # The worker prunes when idle (builder.idle_housekeeping), after the sync.
-    monkeypatch.setattr(builder, "prune_releases", prune)
+    # The worker prunes when idle (housekeeping.idle_housekeeping), after the sync.
+    monkeypatch.setattr(housekeeping, "prune_releases", prune)
     BuildRequest.objects.create(reason="发布一篇故事")
     process_requests()
     assert in_bucket_when_pruning == [True]

@@ -4,11 +4,14 @@ build's arguments (worker.build_args) on first use."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import time
 import traceback
 from pathlib import Path
+from sys import intern
 
 from django.db import connections
 from wagtail.models import Site
@@ -22,6 +25,8 @@ from .worker import die_with_parent, worker
 PARALLEL_THRESHOLD = 120  # from this many routes: a pool of forked workers, in chunks
 CHUNKS_PER_WORKER = 6  # a large build's routes in this many chunks per worker, whatever the site's size: each
 # chunk fetches its pages in one query plan per page type, so a build's queries do not grow with its pages
+MAX_CHUNK = 2500  # routes: above 30,000 routes (10,000 stories) chunks stop growing and their number grows
+# instead, so a worker's memory (one chunk's pages) stays flat; each worker is forked anew for each chunk
 POOL_NICENESS = 5
 SPLIT_THRESHOLD = 4  # from this many (small builds): one forked helper shares the routes with this process
 
@@ -121,8 +126,62 @@ def _reset_worker(parent: int):
     os.nice(POOL_NICENESS)
 
 
-def _render_pool_chunk(routes: list[Route]) -> list[Rendered]:
-    return _render_chunk(routes, keep_pages=False)
+def _chunk_process(parent: int, routes: list[Route], conn):
+    """A forked worker of a large build: render one chunk, send back the results (or the error), exit."""
+    _reset_worker(parent)
+    try:
+        conn.send(("ok", _render_chunk(routes, keep_pages=False)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the build
+        conn.send(("error", f"{exc}", traceback.format_exc(limit=5)))
+    finally:
+        conn.close()
+
+
+def _render_pool(routes: list[Route], workers: int, progress) -> list[Rendered]:
+    """A large build: its routes in chunks, each rendered by a worker forked for it from this process, at
+    most `workers` at a time. A worker that rendered a chunk keeps that chunk's pages and caches as its
+    high-water mark; a fresh one per chunk starts from this process's heap again, which it shares, so the
+    build's memory stays at that of a chunk per core (at 20,000 stories: 1.2 GB with long-lived workers)."""
+    total = len(routes)
+    chunks = split_evenly(routes, max(workers * CHUNKS_PER_WORKER, -(-total // MAX_CHUNK)))
+    chunks.reverse()  # popped from the end: in order
+    ctx = multiprocessing.get_context("fork")
+    connections.close_all()  # no worker may use this process's database connection
+    # The workers share this process's heap (the routes, the signatures' state, the imported code) page by
+    # page until they write to it. The cyclic garbage collector writes to every object it visits: frozen,
+    # those objects are never visited, and the workers keep sharing them instead of each copying them.
+    gc.collect()
+    gc.freeze()
+    running: dict = {}  # the pipe a worker answers on: the worker
+    out: list[Rendered] = []
+    try:
+        while chunks or running:
+            while chunks and len(running) < workers:
+                reader, writer = ctx.Pipe(duplex=False)
+                process = ctx.Process(target=_chunk_process, args=(os.getpid(), chunks.pop(), writer), daemon=True)
+                process.start()
+                writer.close()
+                running[reader] = process
+            for reader in multiprocessing.connection.wait(list(running)):
+                process = running.pop(reader)
+                try:
+                    status, payload, *_ = reader.recv()
+                except EOFError:
+                    raise RenderError("渲染子进程意外退出") from None
+                finally:
+                    reader.close()
+                    process.join()
+                if status != "ok":
+                    raise RenderError(payload)
+                out += map(shared_strings, payload)
+                progress(len(out), total)
+    finally:
+        gc.unfreeze()
+        for reader, process in running.items():
+            process.kill()
+            process.join()
+            reader.close()
+    return out
 
 
 def render_routes(
@@ -155,17 +214,18 @@ def render_routes(
                 out += _render_chunk(routes[start : start + step])
                 progress(min(start + step, total), total)
             return out
-        connections.close_all()
-        chunks = split_evenly(routes, workers * CHUNKS_PER_WORKER)
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers, initializer=_reset_worker, initargs=(os.getpid(),)) as pool:
-            for result in pool.imap_unordered(_render_pool_chunk, chunks):
-                out += result
-                progress(len(out), total)
-        return out
+        return _render_pool(routes, workers, progress)
     finally:
         worker.renderer = None
         worker.build_memo = None
+
+
+def shared_strings(rendered: Rendered) -> Rendered:
+    """A worker's result with its links and assets as this process's one copy of each string: most of them
+    (the menu, the footer, the stylesheet) are on every page, and 60,000 files' lists hold millions."""
+    rendered.links = [intern(link) for link in rendered.links]
+    rendered.assets = [intern(asset) for asset in rendered.assets]
+    return rendered
 
 
 def split_evenly(routes: list[Route], count: int) -> list[list[Route]]:
