@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark of static publishing on generated sites (not a test: it prints figures).
 
-    .venv/bin/python bench/publish_bench.py [--stories 200 2000 20000] [--workdir /tmp/xiaoge-bench]
+    .venv/bin/python bench/publish_bench.py [--stories 200 2000 20000] [--workdir /tmp/xiaoge-bench] [--busy]
 
 For each size, in a fresh SQLite database (one process per size, run one after the other), it generates the
 stories in bulk (bench/bulk_stories.py: about 1,500 Chinese characters each, 3 tags, one street) and prints:
@@ -12,8 +12,9 @@ stories in bulk (bench/bulk_stories.py: about 1,500 Chinese characters each, 3 t
   - the release's size on disk (each inode once: hard links and twins as they are) and its file count;
   - one publish() of a new story to its release being live (warm worker; median of --publishes), the files
     it rendered again and how many of them are listing pages (front, archive, tag, street pages, feed);
-  - the machine's load (uptime) before and after: the machine is shared.
-Targets (issue 20, ratios in one run): full build >= 4x the plain loop at 2,000 stories; at 20,000 one publish
+  - the machine's load (uptime) before and after: the machine is shared. With --busy a second process keeps one
+    core busy during the plain loop and the full build.
+Targets (issue 20, ratios in one run): full build >= 4x the plain loop at 2,000 stories (>= 2.5x with --busy); at 20,000 one publish
 live in <= 1.2x its time at 2,000 (<= 0.5 s), peak memory <= 1 GB, pages/s within 20 % of the 2,000 figure.
 """
 
@@ -49,6 +50,11 @@ parser.add_argument(
     "--skip-full", action="store_true", help="skip the full-build comparison (needs --keep and a built site)"
 )
 parser.add_argument(
+    "--busy",
+    action="store_true",
+    help="a second process keeps one core busy during the plain loop and the full build (issue 20: >= 2.5x)",
+)
+parser.add_argument(
     "--profile", action="store_true", help="cProfile the last measured publish and print the top entries"
 )
 parser.add_argument(
@@ -71,6 +77,8 @@ def curve():
         cmd = [sys.executable, __file__, "--stories", str(n), "--workdir", f"{args.workdir}-{n}"]
         cmd += ["--publishes", str(args.publishes), "--plain-sample", str(args.plain_sample)]
         cmd += ["--keep"] if args.keep else []
+        cmd += ["--busy"] if args.busy else []
+        cmd += ["--skip-full"] if args.skip_full else []
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)  # noqa: S603
         for line in proc.stdout:
             if line.startswith(RESULT):
@@ -83,8 +91,9 @@ def curve():
     print(head)
     print("|---" * 11 + "|")
     for r in rows:
+        busy = "（另一进程占一核）" if r.get("busy") else ""
         print(
-            f"| {r['stories']:,} | {r['pages']:,} / {r['files']:,} | {r['build_pps']:.0f} | {r['plain_pps']:.0f} | "
+            f"| {r['stories']:,}{busy} | {r['pages']:,} / {r['files']:,} | {r['build_pps']:.0f} | {r['plain_pps']:.0f} | "
             f"{r['ratio']:.2f}× | {r['peak_mb']:.0f} MB（{phase(r, 'build')}/{phase(r, 'search')}）| {r['disk_mb']:.0f} MB | {r['publish_median']:.3f} s | "
             f"{r['rendered']} | {r['listings']} | {r['load_before']} / {r['load_after']} |"
         )
@@ -253,7 +262,31 @@ def release_size(folder: Path) -> tuple[int, int, int]:
     return files, size, disk
 
 
+class BusyCore:
+    """A second process that keeps one core busy (a spinning loop at normal priority), as another program on
+    the machine would: the full build and the plain loop are measured beside it."""
+
+    def __init__(self, on: bool):
+        self.on, self.proc = on, None
+
+    def __enter__(self):
+        if self.on:
+            self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # noqa: S603
+            print(f"  另一个进程（pid {self.proc.pid}）占用一个核，与普通循环和全量构建同时运行", flush=True)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def full_build_figures() -> dict:
+    with BusyCore(args.busy):
+        return measure_full_build()
+
+
+def measure_full_build() -> dict:
     from cms.publishing.builder import Builder, build_site, current_release_dir
 
     n_plain, t_plain = plain_loop()
@@ -284,7 +317,7 @@ def full_build_figures() -> dict:
     )
     print(f"    {full.release.report}")
     ratio = (pages / full.seconds) / (n_plain / t_plain)
-    print(f"  倍数：{ratio:.2f}×（目标 ≥ 4×）")
+    print(f"  倍数：{ratio:.2f}×（目标 ≥ {'2.5× 另一进程占一核' if args.busy else '4× 机器空闲'}）")
     print(
         f"  峰值内存（构建进程和渲染进程合计）：PSS {sampler.peak_pss / 2**20:.0f} MB（RSS 之和 {sampler.peak_rss / 2**20:.0f} MB）"
     )
@@ -305,6 +338,7 @@ def full_build_figures() -> dict:
         "disk_mb": disk / 2**20,
         "bytes_mb": size / 2**20,
         "load_build": load_average(),
+        "busy": args.busy,
     }
 
 
