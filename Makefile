@@ -82,12 +82,13 @@ faults: install ## Kill builds, fill the disk, lock the database: the live site 
 	$(BIN)/python bench/faults.py
 
 # Locust and gunicorn are bench-only (bench/requirements.txt): `make test` does not need them. Both runs
-# happen even if the first misses a target; the target fails if either does.
-editors: install ## 10 editors on the CMS under locust, SQLite and PostgreSQL: page editor and publish p95, errors
+# happen even if the first misses a target; the target fails if either does. PAGES: generated stories.
+PAGES ?= 2000
+editors: install ## 10 editors under locust, SQLite and PostgreSQL, PAGES stories (2000; make editors PAGES=20000): p95, errors, click to live
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	@status=0; \
-	$(BIN)/python bench/editors_load.py --db sqlite || status=1; \
-	$(BIN)/python bench/editors_load.py --db postgres || status=1; \
+	$(BIN)/python bench/editors_load.py --db sqlite --pages $(PAGES) || status=1; \
+	$(BIN)/python bench/editors_load.py --db postgres --pages $(PAGES) || status=1; \
 	exit $$status
 
 lighthouse: install ## Lighthouse (mobile) on every page type of a release built from content/ (prints scores)

@@ -2,15 +2,19 @@
 """Ten editors at once on the CMS, under locust on loopback (a benchmark: it prints figures, it is not a test).
 
     .venv/bin/python bench/editors_load.py [--db sqlite|postgres] [--pages 2000] [--users 10] [--duration 180]
+    make editors PAGES=20000
 
 Issue 9: "10 editors working at once: page editor and publish p95 under 1.5 s with 2,000 pages in the
 database, 0 errors, on SQLite and on PostgreSQL". In a fresh work folder (default /tmp/xiaoge-editors-<db>)
 with its own database (a SQLite file there, or a throwaway PostgreSQL cluster on a free loopback port,
 stopped and deleted at the end), MEDIA_ROOT and SITE_DIR, it:
   1. migrates, sets the page tree up as `make setup` does (bootstrap_site, import_content --publish
-     --initial), generates --pages published stories (real Wagtail pages with a revision each, as
-     bench/publish_bench.py makes them; the search and reference indexes rebuilt in bulk afterwards) and
-     the accounts, then builds the site (build_site --full);
+     --initial), writes --pages published stories in bulk (bench/bulk_stories.py: the stories
+     bench/common.generate_stories would publish one by one, with a related page each; 20,000 in minutes
+     instead of hours, on SQLite and on PostgreSQL), makes the accounts and publishes the stories they edit
+     once more through Wagtail (a real revision each, as the page editor saves it), rebuilds the search
+     and reference indexes (update_index, rebuild_references_index), then builds the site in full, printing
+     the progress of the generation and of the build;
   2. runs the CMS the way production would: the production settings (cms.settings.production, with only
      the TLS-only cookie flags and the HTTPS redirect off, since loopback has no TLS), under gunicorn
      (2 x cores + 1 sync workers), plus `manage.py db_worker` (every publish queues a real static build)
@@ -23,11 +27,14 @@ stopped and deleted at the end), MEDIA_ROOT and SITE_DIR, it:
      session ping, save draft, publish, submit for review, the dashboard and approve;
   4. waits for the build worker to finish, then prints per request type the count, failures, median, p95
      and max; whether the page editor, publish and approve p95 are under the target; the errors (failed
-     requests, server errors in the logs, failed builds and tasks); the releases built during the run and
-     whether the last title published of every page edited is in SITE_DIR/current; the CPU used by
-     gunicorn, the worker, PostgreSQL, locust and the rest of the machine (the machine is shared).
+     requests, server errors in the logs, failed builds and tasks); the releases built during the run; the
+     time from a click on publish or approve to the release showing that revision going live (count,
+     median, p95, max, and how many never went live: see click_to_live); whether the last title published
+     of every page edited is in SITE_DIR/current; the CPU used by gunicorn, the worker, PostgreSQL, locust
+     and the rest of the machine (the machine is shared).
 
-It exits 1 if a target is missed or anything failed. `make editors` runs it on SQLite and on PostgreSQL.
+It exits 1 if a target is missed or anything failed (a publish that never went live included). `make
+editors` runs it on SQLite and on PostgreSQL, with --pages $(PAGES) (2,000 unless given).
 """
 
 from __future__ import annotations
@@ -49,6 +56,8 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -57,10 +66,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, generate_stories, percentile  # noqa: E402
+from bench.common import free_port, percentile  # noqa: E402
 from bench.sample import TAGS as SAMPLE_TAGS  # noqa: E402
 
 TAGS = SAMPLE_TAGS[:10]  # the first ten of bench/sample.py's tags
+STREETS = (("bench-a", "陶然亭街道（测试）", "西城区"), ("bench-b", "建外街道（测试）", "朝阳区"))
+SLUG_PREFIX = "bench-story-"
+KEPT_MANIFESTS = "manifests-seen"
+# A child step's stderr lines that begin with this are progress: shown as they come (without it), and logged.
+PROGRESS = "[进度]"
 PAGES_PER_ACCOUNT = 25
 # The request types held to the target, with the locust names bench/locustfile_editors.py gives them.
 TARGETED = ["page editor", "publish", "approve (publishes)"]
@@ -247,35 +261,45 @@ def django_env(work: Path, database_url: str, port: int) -> dict[str, str]:
     return env
 
 
-def manage(env: dict, *args: str, log: Path, **extra: str):
-    with log.open("ab") as out:
-        subprocess.run(  # noqa: S603
-            [str(BIN / "python"), "manage.py", *args],
+def run_logged(cmd: list[str], env: dict, log: Path, *, echo: bool = False, stdout=None) -> int:
+    """Run a child with its output (stderr, and stdout unless `stdout` is a file) appended to `log` as it
+    comes; with `echo`, its progress lines (those starting with PROGRESS, shown without it) on our stdout too.
+    Returns the exit code."""
+    with log.open("a") as out:
+        proc = subprocess.Popen(  # noqa: S603
+            cmd,
             cwd=ROOT,
-            env={**env, **extra},
-            check=True,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+            env=env,
+            stdout=stdout or subprocess.PIPE,
+            stderr=subprocess.PIPE if stdout else subprocess.STDOUT,
+            text=True,
         )
+        for line in proc.stderr if stdout else proc.stdout:
+            out.write(line)
+            out.flush()
+            if echo and line.startswith(PROGRESS):
+                print(line[len(PROGRESS) :], end="", flush=True)
+        return proc.wait()
 
 
-def helper(env: dict, *args: str, log: Path | None = None, **extra: str) -> str:
-    """Run this script's Django-side step (generate, report) in a child process with the work settings."""
-    result = subprocess.run(  # noqa: S603
-        [str(BIN / "python"), __file__, *args],
-        cwd=ROOT,
-        env={**env, **extra},
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if log:
-        with log.open("a") as out:
-            out.write(result.stderr)
-    if result.returncode:
-        sys.stderr.write(result.stderr[-4000:])
-        raise RuntimeError(f"{' '.join(args)} 失败（退出码 {result.returncode}）")
-    return result.stdout
+def manage(env: dict, *args: str, log: Path, **extra: str):
+    code = run_logged([str(BIN / "python"), "manage.py", *args], {**env, **extra}, log)
+    if code:
+        sys.stderr.write(log.read_text(errors="replace")[-4000:])
+        raise RuntimeError(f"manage.py {' '.join(args)} 失败（退出码 {code}，见 {log}）")
+
+
+def helper(env: dict, *args: str, log: Path, echo: bool = False, **extra: str) -> str:
+    """Run this script's Django-side step (generate, build, report) in a child process with the work
+    settings; its stderr goes to `log` (and its progress to our stdout with `echo`), its stdout is returned."""
+    with tempfile.TemporaryFile("w+") as stdout:
+        code = run_logged([str(BIN / "python"), __file__, *args], {**env, **extra}, log, echo=echo, stdout=stdout)
+        stdout.seek(0)
+        result = stdout.read()
+    if code:
+        sys.stderr.write(log.read_text(errors="replace")[-4000:])
+        raise RuntimeError(f"{' '.join(args)} 失败（退出码 {code}，见 {log}）")
+    return result
 
 
 def wait_http(url: str, seconds: float = 60):
@@ -294,26 +318,37 @@ def wait_http(url: str, seconds: float = 60):
 
 # ------------------------------------------------------------------------ Django side (child processes)
 def step_generate(count: int, roles: list[str], plan_path: Path):
-    """Published stories like bench/publish_bench.py's (with a related page), then one account per user."""
+    """Published stories in bulk (bench/bulk_stories.py: the stories generate_stories would publish one by
+    one, with a related page each), then one account per user; the stories the accounts edit are then
+    published once more through Wagtail, as the editor would, their bulk revision removed."""
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth.models import Group
+    from wagtail.models import Revision
 
+    from bench.bulk_stories import bulk_publish
     from cms.stories.models import StoryIndexPage, StoryPage
     from cms.users.models import User
 
+    settings.SITE_AUTO_BUILD = False  # run() builds once everything is there
     t0 = time.monotonic()
     rng = random.Random(7)  # noqa: S311 - reproducible sample data
-    generate_stories(
+
+    def progress(message: str):
+        done, total = (int(x) for x in re.search(r"(\d+)/(\d+)", message).groups())
+        if done % 2000 == 0 or done == total:
+            print(PROGRESS + message.rstrip(), file=sys.stderr, flush=True)
+
+    bulk_publish(
         count,
         rng=rng,
-        streets=(("bench-a", "陶然亭街道（测试）", "西城区"), ("bench-b", "建外街道（测试）", "朝阳区")),
-        tags=TAGS,
-        slug_prefix="bench-story-",
+        slug_prefix=SLUG_PREFIX,
+        street_spec=STREETS,
+        tag_names=TAGS,
         related_chain=True,
-        progress_every=250,
-        setup=False,  # run() has migrated and set the tree up
+        progress=progress,
     )
     index = StoryIndexPage.objects.get()
 
@@ -321,7 +356,7 @@ def step_generate(count: int, roles: list[str], plan_path: Path):
     names = {"publisher": "zhubian", "editor": "bianji", "reviewer": "shenhe"}
     stories = [
         {"id": pk, "slug": slug, "title": title}
-        for pk, slug, title in StoryPage.objects.filter(slug__startswith="bench-story-")
+        for pk, slug, title in StoryPage.objects.filter(slug__startswith=SLUG_PREFIX)
         .order_by("pk")
         .values_list("pk", "slug", "title")
     ]
@@ -341,24 +376,53 @@ def step_generate(count: int, roles: list[str], plan_path: Path):
         if role != "reviewer":
             pages, stories = stories[:per_account], stories[per_account:]
         accounts.append({"username": user.username, "password": password, "role": role, "pages": pages})
+    edited = [page["id"] for account in accounts for page in account["pages"]]
+    for pk in edited:
+        story = StoryPage.objects.get(pk=pk)
+        bulk_revision = story.live_revision_id
+        story.save_revision().publish()
+        Revision.objects.filter(pk=bulk_revision).delete()
+    print(f"{PROGRESS}  账号要编辑的 {len(edited)} 篇故事由 Wagtail 重新发布（一个版本）", file=sys.stderr, flush=True)
     plan = {"index_id": index.pk, "accounts": accounts}
     plan_path.write_text(json.dumps(plan, ensure_ascii=False, indent=1))
     plan_path.chmod(0o600)
     print(json.dumps({"stories": StoryPage.objects.count(), "seconds": time.monotonic() - t0}))
 
 
-def step_report(since: str, settle: float):
-    """Wait (at most `settle` seconds) until no build is waiting or running, then report what was built."""
+def step_build():
+    """The first full build, as `manage.py build_site --full` makes it (no publish target here), printing
+    its progress every 15 seconds (the command draws its bars only on a terminal)."""
+    import django
+
+    django.setup()
+    from cms.publishing.builder import Builder
+    from cms.publishing.releases import build_lock
+
+    t0 = time.monotonic()
+    last: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int):
+        now = time.monotonic()
+        if (done >= total and total) or now - last.get(stage, t0) >= 15:
+            last[stage] = now
+            print(f"{PROGRESS}  全量构建：{stage} {done}/{total}（{now - t0:.0f} 秒）", file=sys.stderr, flush=True)
+
+    with build_lock():
+        result = Builder(full=True, reason="editors_load 全量构建", progress=progress).run()
+    release = result.release
+    print(json.dumps({"pages": release.pages, "files": release.files, "seconds": release.seconds}))
+
+
+def step_settle(since: str, settle: float):
+    """Wait (at most `settle` seconds) until no build is waiting or running and no task is left."""
     import django
 
     django.setup()
     from django.db import connection
     from django_tasks_db.models import DBTaskResult
-    from wagtail.models import Page, WorkflowState
 
     from cms.publishing.models import BuildRequest, Release
 
-    started = datetime.datetime.fromisoformat(since)
     deadline = time.monotonic() + settle
     while True:
         busy = (
@@ -370,18 +434,26 @@ def step_report(since: str, settle: float):
             break
         connection.close()
         time.sleep(1)
+    print(json.dumps({"busy": busy}))
+
+
+def step_report(since: str, work: Path):
+    """What was built since `since`, the tasks that failed, and when each publish went live (click_to_live)."""
+    import django
+
+    django.setup()
+    from django_tasks_db.models import DBTaskResult
+    from wagtail.models import Page, WorkflowState
+
+    from cms.publishing.models import BuildRequest, Release
+
+    started = datetime.datetime.fromisoformat(since)
     releases = list(Release.objects.filter(started_at__gte=started).order_by("pk"))
     page_releases = [r for r in releases if r.content_of_id is None]
-    requests = list(BuildRequest.objects.filter(created_at__gte=started).order_by("pk"))
-    lags = []
-    for req in requests:
-        release = next((r for r in page_releases if r.started_at >= req.created_at and r.finished_at), None)
-        if release and release.status != Release.STATUS_FAILED:
-            lags.append((release.finished_at - req.created_at).total_seconds())
+    requests = BuildRequest.objects.filter(created_at__gte=started).count()
     failed_tasks = DBTaskResult.objects.filter(status="FAILED", enqueued_at__gte=started)
     live = {p.pk: p.title for p in Page.objects.filter(live=True, slug__startswith="bench-story-")}
     report = {
-        "busy_at_end": busy,
         "page_releases": len(page_releases),
         "search_releases": len(releases) - len(page_releases),
         "statuses": {s: sum(1 for r in releases if r.status == s) for s in {r.status for r in releases}},
@@ -390,8 +462,10 @@ def step_report(since: str, settle: float):
         "search_seconds": [r.seconds for r in releases if r.content_of_id is not None and r.finished_at],
         "rendered": [r.rendered for r in page_releases if r.finished_at],
         "files": page_releases[-1].files if page_releases else 0,
-        "build_requests": len(requests),
-        "request_to_live": lags,
+        "build_requests": requests,
+        "click_to_live": click_to_live(
+            read_jsonl(work / "published.jsonl"), started, [work / KEPT_MANIFESTS, work / "site" / "manifests"]
+        ),
         "failed_tasks": [f"{t.task_path}: {t.exception_class_path}" for t in failed_tasks[:10]],
         "failed_task_count": failed_tasks.count(),
         "in_review": WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS).count(),
@@ -401,7 +475,100 @@ def step_report(since: str, settle: float):
     print(json.dumps(report, ensure_ascii=False))
 
 
+def click_to_live(events: list[dict], since: datetime.datetime, manifest_dirs: list[Path]) -> dict:
+    """For each publish and approval locust made (published.jsonl: page, click and answer times), the seconds
+    from the click to the first release showing the revision it published, or a later one of that page,
+    going live (Release.finished_at: set when site/current points at it).
+
+    The revision is the one Wagtail's publish log entry of that page names, logged between the click and the
+    answer. Which revision of each page a release shows is in its manifest ("pages"); pruning removes old
+    manifests, so ManifestKeeper keeps a hard link to each as it appears. PageState says, for each page,
+    which revision the live site shows and which release first showed it (or the search-index release that
+    took that release's place): it gives the same answer for every page's last publish (counted), and
+    stands in for a release whose manifest was not seen."""
+    from wagtail.models import PageLogEntry
+
+    from cms.publishing.models import PageState, Release
+
+    out = {"publish": [], "approve": [], "never": [], "unmatched": 0, "checked": 0, "disagree": [], "no_manifest": []}
+    if not events:
+        return out
+    pages = {e["page"] for e in events}
+    logged: dict[int, list[tuple[float, int]]] = {}
+    for page_id, revision_id, when in (
+        PageLogEntry.objects.filter(action="wagtail.publish", page_id__in=pages, timestamp__gte=since)
+        .order_by("timestamp", "pk")
+        .values_list("page_id", "revision_id", "timestamp")
+    ):
+        logged.setdefault(page_id, []).append((when.timestamp(), revision_id))
+    releases = list(
+        Release.objects.filter(content_of__isnull=True, started_at__gte=since, finished_at__isnull=False)
+        .exclude(status=Release.STATUS_FAILED)
+        .order_by("finished_at")
+    )
+    shown: dict[str, dict[int, int]] = {}
+    wanted = {r.name for r in releases}
+    for folder in manifest_dirs:
+        for path in folder.glob("*.json") if folder.is_dir() else []:
+            if path.stem in wanted and path.stem not in shown:
+                pages_of = json.loads(path.read_text()).get("pages", {})
+                shown[path.stem] = {int(k): v for k, v in pages_of.items() if int(k) in pages and v is not None}
+    states = {
+        s.page_id: (s.revision_id, s.release)
+        for s in PageState.objects.filter(page_id__in=pages).select_related("release__content_of")
+    }
+    last_event = {e["page"]: i for i, e in enumerate(events)}
+    out["no_manifest"] = sorted(wanted - set(shown))
+    for i, event in enumerate(events):
+        page = event["page"]
+        # Locust and the CMS read the same clock: the entry is written between the click and the answer (the
+        # page's previous publish may be a fraction of a second before the click).
+        revisions = [rev for when, rev in logged.get(page, []) if event["clicked"] - 0.01 <= when <= event["answered"]]
+        if not revisions:
+            out["unmatched"] += 1
+            continue
+        revision = revisions[-1]
+        live = next((r for r in releases if shown.get(r.name, {}).get(page, 0) >= revision), None)
+        state_revision, state_release = states.get(page, (None, None))
+        if state_revision == revision and state_release is not None:
+            first = state_release.content_of or state_release  # a search-index release refreshes its page release
+            if live is None:
+                live = first
+            elif last_event[page] == i:
+                out["checked"] += 1
+                if first.pk != live.pk:
+                    out["disagree"].append(f"页面 {page} 版本 {revision}：清单 {live.name}，PageState {first.name}")
+        if live is None:
+            out["never"].append(f"页面 {page} 版本 {revision}（{event['how']}）")
+        else:
+            out[event["how"]].append(live.finished_at.timestamp() - event["clicked"])
+    return out
+
+
 # ------------------------------------------------------------------------------------------ the report
+class ManifestKeeper(threading.Thread):
+    """A hard link in work/<KEPT_MANIFESTS> to every release manifest as it appears (each build prunes the
+    manifests of old releases), so that click_to_live knows which revisions every release showed."""
+
+    def __init__(self, site: Path, keep: Path):
+        super().__init__(daemon=True)
+        self.source, self.keep, self.done = site / "manifests", keep, threading.Event()
+        keep.mkdir(exist_ok=True)
+
+    def scan(self):
+        for path in self.source.glob("*.json") if self.source.is_dir() else []:
+            with contextlib.suppress(FileNotFoundError, FileExistsError):
+                os.link(path, self.keep / path.name)
+
+    def run(self):
+        while not self.done.wait(0.5):
+            self.scan()
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+
 def read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -514,7 +681,7 @@ def main():
         if postgres:
             postgres.stop()
         if not args.keep:
-            for name in ("site", "media", "static", "db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm"):
+            for name in ("site", "media", "static", KEPT_MANIFESTS, "db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm"):
                 target = work / name
                 if target.is_dir():
                     shutil.rmtree(target, ignore_errors=True)
@@ -534,13 +701,17 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
     t0 = time.monotonic()
     setup_started = datetime.datetime.now(datetime.UTC).isoformat()
     manage(env, "migrate", "--noinput", "-v0", log=setup_log)
-    manage(env, "bootstrap_site", "--no-admin", log=setup_log)
+    # No build requests from the setup (make setup's own build_site covers them; here the full build below
+    # does): the worker would otherwise start with a build of the whole site if cms/ changed meanwhile.
+    manage(env, "bootstrap_site", "--no-admin", log=setup_log, SITE_AUTO_BUILD="false")
     manage(env, "import_content", "--publish", "--initial", log=setup_log, SITE_AUTO_BUILD="false")
     print(f"  migrate、bootstrap_site、import_content：{time.monotonic() - t0:.0f} 秒", flush=True)
     t0 = time.monotonic()
-    # The search and reference-index tasks of each publish are dropped while generating, and both indexes are
-    # rebuilt in bulk afterwards: Wagtail's database search backend on PostgreSQL recomputes the title norms
-    # over the whole index after every object it indexes, so 2,000 one-by-one updates take tens of minutes.
+    # The stories are written in bulk (bench/bulk_stories.py), without search or reference-index entries; the
+    # accounts' stories are then published again through Wagtail with its search and reference-index tasks
+    # dropped, and both indexes are rebuilt in bulk afterwards (Wagtail's database search backend on
+    # PostgreSQL recomputes the title norms over the whole index after every object it indexes).
+    print(f"  生成 {args.pages} 篇已发布的故事（批量写入）……", flush=True)
     generated = json.loads(
         helper(
             env,
@@ -549,20 +720,29 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
             ",".join(roles),
             str(work / "plan.json"),
             log=setup_log,
+            echo=True,
             SITE_AUTO_BUILD="false",
             TASKS_BACKEND="django_tasks.backends.dummy.DummyBackend",
         )
     )
     print(f"  生成 {args.pages} 篇已发布的故事和 {len(roles)} 个账号：{time.monotonic() - t0:.0f} 秒", flush=True)
     t0 = time.monotonic()
+    print("  搜索索引（update_index）……", flush=True)
     manage(env, "update_index", log=setup_log)
+    print(f"  搜索索引：{time.monotonic() - t0:.0f} 秒；引用索引（rebuild_references_index）……", flush=True)
+    t1 = time.monotonic()
     manage(env, "rebuild_references_index", log=setup_log)
-    print(f"  搜索索引和引用索引（update_index、rebuild_references_index）：{time.monotonic() - t0:.0f} 秒", flush=True)
+    print(f"  引用索引：{time.monotonic() - t1:.0f} 秒", flush=True)
     if postgres:
         postgres.vacuum_analyze()
     t0 = time.monotonic()
-    manage(env, "build_site", "--full", log=setup_log)
-    print(f"  全量构建：{time.monotonic() - t0:.0f} 秒；数据库里共 {generated['stories']} 篇故事", flush=True)
+    print("  全量构建……", flush=True)
+    built = json.loads(helper(env, "--_build", log=setup_log, echo=True))
+    print(
+        f"  全量构建：{time.monotonic() - t0:.0f} 秒，{built['pages']} 个页面，{built['files']} 个文件；"
+        f"数据库里共 {generated['stories']} 篇故事；负载 {loadavg()}",
+        flush=True,
+    )
 
     base = f"http://127.0.0.1:{port}"
     processes.start(
@@ -609,7 +789,8 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
     # The worker first runs what the setup queued (import_content's search and reference-index tasks), as
     # after `make setup`; the load starts on an empty queue.
     t0 = time.monotonic()
-    drained = json.loads(helper(env, "--_report", setup_started, "600"))
+    helper(env, "--_settle", setup_started, "600", log=setup_log)
+    drained = json.loads(helper(env, "--_report", setup_started, str(work), log=setup_log))
     print(f"  db_worker 做完安装时排队的任务：{time.monotonic() - t0:.0f} 秒", flush=True)
     if drained["failed_task_count"]:
         print(
@@ -625,6 +806,8 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
         flush=True,
     )
     locust_env = {**env, "XIAOGE_EDITORS_PLAN": str(work / "plan.json"), "XIAOGE_EDITORS_OUT": str(work)}
+    keeper = ManifestKeeper(work / "site", work / KEPT_MANIFESTS)
+    keeper.start()
     pids = {name: proc.pid for name, proc in processes.procs}
     if postgres:
         pids["postgres"] = postgres.postmaster()
@@ -665,13 +848,16 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
     locust_cpu = children.ru_utime + children.ru_stime - children_start.ru_utime - children_start.ru_stime
     load_after_locust = loadavg()
     t0 = time.monotonic()
-    report = json.loads(helper(env, "--_report", since, "180"))
+    busy_at_end = json.loads(helper(env, "--_settle", since, "180", log=work / "report.log"))["busy"]
     settled = time.monotonic() - t0
     load_end = loadavg()
     cpu = {name: tree_cpu(pid) - cpu_start[name] for name, pid in pids.items()}
     cpu["locust"] = locust_cpu
     cpu["machine"] = machine_busy() - busy_start
     cpu["capacity"] = (ran + settled) * (os.cpu_count() or 1)
+    report = json.loads(helper(env, "--_report", since, str(work), log=work / "report.log"))
+    report["busy_at_end"] = busy_at_end
+    keeper.stop()
     if postgres:
         postgres.save_log()
     return print_report(
@@ -686,6 +872,33 @@ def run(args, roles: list[str], work: Path, processes: Processes, postgres: Post
         cpu,
         (load_start, load_after_locust, load_end),
     )
+
+
+def print_click_to_live(live: dict, by_name: dict[str, list[dict]]) -> bool:
+    """The time from a click on publish (or approve) to the page live; True if every publish went live."""
+    lags = live["publish"] + live["approve"]
+    failed = sum(1 for name in ("publish", "approve (publishes)") for r in by_name.get(name, []) if r["failed"])
+    print("  从点击到页面上线（点击“发布”或“批准”到含该版本的页面版本上线，Release.finished_at）：")
+    for label, values in (("全部", lags), ("直接发布", live["publish"]), ("审核批准", live["approve"])):
+        if values:
+            print(
+                f"    {label}：{len(values)} 次，中位数 {statistics.median(values):.1f} 秒，"
+                f"p95 {percentile(values, 95):.1f} 秒，最长 {max(values):.1f} 秒"
+            )
+    never, unmatched = len(live["never"]), live["unmatched"]
+    print(
+        f"    到结束仍未上线：{never} 次"
+        + (f"，例如 {live['never'][:3]}" if never else "")
+        + (f"；没有找到发布记录（PageLogEntry）：{unmatched} 次" if unmatched else "")
+        + (f"；失败的发布和批准请求 {failed} 次不在其中" if failed else "")
+    )
+    print(
+        f"    与 PageState 核对（每个页面最后一次发布上线的版本）：{live['checked'] - len(live['disagree'])}"
+        f"/{live['checked']} 一致"
+        + (f"，不一致：{live['disagree'][:3]}" if live["disagree"] else "")
+        + (f"；没有看到构建清单的版本 {len(live['no_manifest'])} 个" if live["no_manifest"] else "")
+    )
+    return not never and not unmatched and not live["disagree"]
 
 
 def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, cpu, loads) -> int:
@@ -775,15 +988,10 @@ def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, cp
         )
     if report["search_seconds"]:
         print(
-            f"  每个页面版本之后的搜索索引版本（Pagefind）：中位数 {statistics.median(report['search_seconds']):.1f} 秒"
+            f"  搜索索引合并（compaction）的版本：中位数 {statistics.median(report['search_seconds']):.1f} 秒"
             f"（{min(report['search_seconds']):.1f}–{max(report['search_seconds']):.1f}）"
         )
-    if report["request_to_live"]:
-        lags = report["request_to_live"]
-        print(
-            f"  发布到页面版本上线（约数：构建请求到其后第一个开始的页面版本完成）：中位数 {statistics.median(lags):.1f} 秒，"
-            f"p95 {percentile(lags, 95):.1f} 秒，最长 {max(lags):.1f} 秒"
-        )
+    ok &= print_click_to_live(report["click_to_live"], by_name)
     print(
         f"  locust 结束后等构建完成：{settled:.0f} 秒" + ("（到时仍有构建未完成 ✗）" if report["busy_at_end"] else "")
     )
@@ -804,8 +1012,8 @@ def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, cp
     ours = sum(cpu.get(k, 0) for k in ("gunicorn", "db_worker", "scheduler", "locust", "postgres"))
     print(
         f"CPU（locust 开始到构建完成，{cpu['capacity']:.0f} CPU 秒可用）：整机忙 {cpu['machine']:.0f} 秒"
-        f"（{cpu['machine'] / cpu['capacity']:.0%}）；其中 gunicorn {cpu['gunicorn']:.0f}，db_worker（构建、Pagefind、"
-        f"索引任务）{cpu['db_worker']:.0f}，"
+        f"（{cpu['machine'] / cpu['capacity']:.0%}）；其中 gunicorn {cpu['gunicorn']:.0f}，db_worker（构建、搜索索引、"
+        f"后台任务）{cpu['db_worker']:.0f}，"
         + (f"PostgreSQL {cpu['postgres']:.0f}，" if "postgres" in cpu else "")
         + f"locust {cpu['locust']:.0f}，publish_scheduled_loop {cpu['scheduler']:.0f}，"
         f"其余（机器上的其他进程）{max(0.0, cpu['machine'] - ours):.0f}"
@@ -822,7 +1030,11 @@ def print_report(args, work, roles, locust_rc, ran, settled, report, offsets, cp
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--_generate":
         step_generate(int(sys.argv[2]), sys.argv[3].split(","), Path(sys.argv[4]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--_build":
+        step_build()
     elif len(sys.argv) > 1 and sys.argv[1] == "--_report":
-        step_report(sys.argv[2], float(sys.argv[3]))
+        step_report(sys.argv[2], Path(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--_settle":
+        step_settle(sys.argv[2], float(sys.argv[3]))
     else:
         sys.exit(main())

@@ -16,8 +16,9 @@ A response counts as a success only if it is what the admin answers on success: 
 explorer (publish, submit, approve) or back to the editor (save draft), a success message naming the
 new title where Wagtail writes one, and no error or warning message (except the editor's notice that the
 static site is still building the latest publish); a form shown again with errors is a failure. A
-request's time runs from the click to the next page received, the redirect included. Results: requests.jsonl (every request, exact time), failures.jsonl and published.jsonl (what
-went live: page, title) in XIAOGE_EDITORS_OUT.
+request's time runs from the click to the next page received, the redirect included. Results in
+XIAOGE_EDITORS_OUT: requests.jsonl (every request, exact time), failures.jsonl and published.jsonl (every
+successful publish and approval: page, title, and when it was clicked and answered, epoch seconds).
 """
 
 from __future__ import annotations
@@ -390,15 +391,18 @@ class AdminUser(HttpUser):
             headers={"X-CSRFToken": form.csrf, "Accept": "application/json", **self.form_headers(form.url)},
         )
 
-    def send_action(self, form, title, name, button, who):
-        """Send the edit form with one action button, as the browser does; the admin must answer as on success."""
+    def send_action(self, form, title, name, button, who) -> dict:
+        """Send the edit form with one action button, as the browser does; the admin must answer as on success.
+        Returns when it was clicked and answered (epoch seconds), for published.jsonl."""
         if button[0] not in form.buttons:
             raise Failed(f"no {name} button for {who}")
 
         def ok(r):
             check_page(r, EXPLORER, must_say=title, what=name)
 
+        clicked = time.time()
         self.timed("POST", form.url, name, ok, data=form.data(button), headers=self.form_headers(form.url))
+        return {"clicked": clicked, "answered": time.time()}
 
     def save_draft(self, form: EditForm, title: str) -> EditForm:
         def ok(r):
@@ -435,8 +439,8 @@ class Publisher(AdminUser):
                 self.think(3, 8, form)
             if random.random() < 0.25:
                 return  # work in progress: left as a draft
-            self.send_action(form, title, "publish", ("action-publish", "action-publish"), "a superuser")
-            journal("published", page=page["id"], title=title, how="publish", user=self.username)
+            when = self.send_action(form, title, "publish", ("action-publish", "action-publish"), "a superuser")
+            journal("published", page=page["id"], title=title, how="publish", user=self.username, **when)
         except Failed:
             self.wait()
 
@@ -500,6 +504,7 @@ class Reviewer(AdminUser):
             def ok_approve(r):
                 check_page(r, EXPLORER, what="approve")
 
+            clicked = time.time()
             self.timed(
                 "POST",
                 form.url,
@@ -509,6 +514,14 @@ class Reviewer(AdminUser):
                 headers=self.form_headers(form.url),
             )
             del IN_REVIEW[page_id]
-            journal("published", page=page_id, title=submission["title"], how="approve", user=self.username)
+            journal(
+                "published",
+                page=page_id,
+                title=submission["title"],
+                how="approve",
+                user=self.username,
+                clicked=clicked,
+                answered=time.time(),
+            )
         except Failed:
             self.wait()
