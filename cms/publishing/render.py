@@ -168,7 +168,7 @@ class Renderer:
     def composite(self, head: str, parts: list[str], sep: str, tail: str) -> bytes:
         """A file joined from independent parts (sitemap rows, API index items). The separators and each
         part's first and last characters are punctuation, so the personal-data check may scan the parts
-        one by one and skip those it has seen (verify.personal_data_in_parts)."""
+        one by one and skip those it has seen (verify.scan_parts)."""
         self.parts = [head, *parts, tail]
         return (head + sep.join(parts) + tail).encode()
 

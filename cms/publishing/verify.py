@@ -81,35 +81,39 @@ def exists(out: Path, target: str) -> bool:
     return path.is_dir() and (path / "index.html").is_file()
 
 
-def personal_data_in_parts(rel: str, parts: list[str], allowed: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """find_personal_data over a file made by joining `parts` with separators that cannot be part of a
-    match (e.g. "," between JSON objects, newlines between XML elements, each part beginning and ending
-    with punctuation): the same findings as scanning the whole text, but each distinct part is scanned
+def scan_parts(
+    rel: str, parts: list[str], allowed: tuple[str, ...] = ()
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """(find_personal_data, dev_host_urls) over a file made by joining `parts` with separators that cannot be
+    part of a match (e.g. "," between JSON objects, newlines between XML elements, each part beginning and
+    ending with punctuation): the same findings as scanning the whole text, but each distinct part is scanned
     once per process (again when the allowed contacts change): the composite files (the API index, the
-    sitemap) are rebuilt on every publish and hundreds of kilobytes long, and a warm worker scans only the
-    parts that are new (worker.scanned_parts)."""
+    sitemap: 30,000 entries at 20,000 stories) are rebuilt on every publish, and a warm worker scans only
+    the parts that are new (worker.scanned_parts)."""
     known_allowed, known = worker.scanned_parts.get(rel, ((), {}))
     if known_allowed != allowed:
         known = {}
-    seen: dict[str, list[tuple[str, str]]] = {}
+    seen: dict[str, tuple[list[tuple[str, str]], list[str]]] = {}
     hits: list[tuple[str, str]] = []
+    urls: list[str] = []
     for part in parts:
         found = seen.get(part)
         if found is None:
             found = known.get(part)
             if found is None:
-                found = find_personal_data(part, allowed=allowed)
+                found = (find_personal_data(part, allowed=allowed), dev_host_urls(part))
             seen[part] = found
-        hits += found
+        hits += found[0]
+        urls += found[1]
     worker.scanned_parts[rel] = (allowed, seen)  # only the current parts: the cache never outgrows the file
-    return hits
+    return hits, urls
 
 
 def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[str], list[str]]:
     """One rendered file: (its internal link targets, what the release check must refuse in it).
 
     `parts`, for a file joined from independent pieces, lets the personal-data scan skip pieces it has
-    already scanned (see personal_data_in_parts)."""
+    already scanned (see scan_parts)."""
     problems = []
     encoded = rel.encode()
     if len(encoded) > MAX_PATH_BYTES or any(len(p.encode()) > MAX_NAME_BYTES for p in rel.split("/")):
@@ -119,9 +123,10 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
     # The operator's own address and telephone (site settings) are on every page's footer, and are not personal.
     allowed = worker.once("contacts", organisation_contacts)
     if parts is not None:
-        personal = personal_data_in_parts(rel, parts, allowed)
+        personal, dev_urls = scan_parts(rel, parts, allowed)
     else:
         personal = find_personal_data(text, allowed=allowed)
+        dev_urls = None if rel.endswith(".html") else dev_host_urls(text)
     for kind, masked in personal:
         problems.append(f"personal-data|{rel}：含有{KIND_LABELS[kind]} {masked}")
     host = cms_host()
@@ -129,7 +134,7 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
         problems.append(f"cms-host|{rel}：含有后台地址 {host}")
     if not rel.endswith(".html"):
         # The API documents, the feed and the sitemap are read by programs, which follow any absolute URL.
-        for url in sorted(set(dev_host_urls(text))):
+        for url in sorted(set(dev_urls if dev_urls is not None else dev_host_urls(text))):
             problems.append(f"cms-host|{rel}：含有指向后台或开发地址的网址 {url}")
         return [], problems
     targets, bad_hosts = internal_targets(text, rel)

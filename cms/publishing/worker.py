@@ -45,8 +45,8 @@ class WorkerState:
     # (path, size, mtime) of every file of a tree → the tree's digest (routes.tree_digest).
     tree_digests: dict[tuple, str] = field(default_factory=dict)
     # Per composite file (the API index, the sitemap), what each of its parts held when last scanned
-    # for personal data, with the allowed contacts of that scan (verify.personal_data_in_parts).
-    scanned_parts: dict[str, tuple[tuple[str, ...], dict[str, list[tuple[str, str]]]]] = field(default_factory=dict)
+    # for personal data and development hosts, with the allowed contacts of that scan (verify.scan_parts).
+    scanned_parts: dict[str, tuple[tuple[str, ...], dict[str, tuple[list, list[str]]]]] = field(default_factory=dict)
     # What every file of one build reads the same (the operator's contacts, the recorded quotes): filled on
     # first use while a build renders (render_pool.render_routes), None outside a build.
     build_memo: dict[str, Any] | None = None
