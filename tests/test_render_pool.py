@@ -33,6 +33,15 @@ def children() -> set[int]:
     return found
 
 
+def fails_cleanly(monkeypatch, render_chunk, message: str):
+    """A build of 400 routes with `render_chunk` in the workers fails with `message`, no worker left."""
+    monkeypatch.setattr(render_pool, "_render_chunk", render_chunk)
+    before = children()
+    with pytest.raises(RenderError, match=message):
+        render_pool._render_pool(routes(400), 2, lambda done, total: None)
+    assert children() == before
+
+
 def test_every_route_once_each_chunk_by_a_fresh_worker(monkeypatch):
     monkeypatch.setattr(render_pool, "_render_chunk", stand_in)
     monkeypatch.setattr(render_pool, "MAX_CHUNK", 50)  # 700 routes: 14 chunks (more than 2 workers x 6)
@@ -57,11 +66,7 @@ def test_a_failing_chunk_fails_the_build_with_its_message(monkeypatch):
             raise ValueError("第 123 页的模板出错")
         return stand_in(chunk, keep_pages)
 
-    monkeypatch.setattr(render_pool, "_render_chunk", failing)
-    before = children()
-    with pytest.raises(RenderError, match="第 123 页的模板出错"):
-        render_pool._render_pool(routes(400), 2, lambda done, total: None)
-    assert children() == before
+    fails_cleanly(monkeypatch, failing, "第 123 页的模板出错")
 
 
 def test_a_worker_that_dies_fails_the_build_and_no_worker_is_left(monkeypatch):
@@ -71,8 +76,4 @@ def test_a_worker_that_dies_fails_the_build_and_no_worker_is_left(monkeypatch):
         time.sleep(0.2)
         return stand_in(chunk, keep_pages)
 
-    monkeypatch.setattr(render_pool, "_render_chunk", dying)
-    before = children()
-    with pytest.raises(RenderError, match="渲染子进程意外退出"):
-        render_pool._render_pool(routes(400), 2, lambda done, total: None)
-    assert children() == before
+    fails_cleanly(monkeypatch, dying, "渲染子进程意外退出")
