@@ -172,9 +172,33 @@ def test_an_approval_publishes_the_reviewed_revision_not_a_later_one(client, peo
     later = page.get_latest_revision_as_object()
     later.title = "作者后来又改的"
     later.save_revision(user=people["editor"])
-    as_user(client, people["reviewer"]).post(approve_url(page), {"comment": "可以"})
+    response = as_user(client, people["reviewer"]).post(approve_url(page), {"comment": "可以"})
     page = fresh(page)
     assert page.live and page.title == "审核中的故事"
+    assert "审核期间又保存的修改还没有发布" in texts(response), "the reviewer is told the later draft is not live"
+
+
+def test_approving_from_the_editor_without_a_change_says_nothing_is_left_unpublished(client, people, tree):
+    """Approving in the page editor sends the whole form; Wagtail saves it as a new revision first (a
+    StreamField reports a change even when nothing was edited). Same content: no false warning, and the
+    reviewed version is live."""
+    _home, index = tree
+    story = make_story(index, title="已经发布的故事")
+    data = {**story_form("编辑改过的标题"), "slug": story.slug}
+    as_user(client, people["editor"]).post(f"/admin/pages/{story.pk}/edit/", {**data, "action-submit": "1"})
+    reviewer = as_user(client, people["reviewer"])
+    reviewer.get(f"/admin/pages/{story.pk}/edit/")  # the messages of the editor's session are read
+    # The form as the browser sends it back: the body's block with the id the editor shows it with.
+    data["body-0-id"] = fresh(story).get_latest_revision().as_object().body[0].id
+    response = reviewer.post(
+        f"/admin/pages/{story.pk}/edit/", {**data, "action-workflow-action": "1", "workflow-action-name": "approve"}
+    )
+    assert response.status_code == 302
+    page = fresh(story)
+    assert page.revisions.count() == 3, "Wagtail saved the reviewer's unchanged form as a revision"
+    assert page.live and page.title == "编辑改过的标题" and page.current_workflow_state is None
+    assert "审核期间又保存的修改还没有发布" not in texts(response)
+    assert "审核期间" not in texts(response) and "不能" not in texts(response)
 
 
 # -- bulk actions ------------------------------------------------------------------------------------

@@ -87,8 +87,17 @@ class ReviewTask(AbstractGroupApprovalTask):
             except PublishRefused as exc:
                 refusal = "不能批准发布：" + "；".join(exc.problems)
             else:
+                # Approving from the page editor saves the form as a new revision first (Wagtail does whenever
+                # the form reports a change, which a StreamField does even when nothing was edited): only a
+                # later revision with other content is a change that did not go live.
                 latest = obj.get_latest_revision()
-                if request is not None and latest is not None and latest.pk != task_state.revision_id:
+                reviewed = task_state.revision
+                if (
+                    request is not None
+                    and latest is not None
+                    and latest.pk != task_state.revision_id
+                    and not gate.same_content(latest, reviewed)
+                ):
                     messages.warning(request, "已发布你审核的版本；审核期间又保存的修改还没有发布，需要再次提交审核。")
                 return result
         if request is not None:
