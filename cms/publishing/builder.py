@@ -404,10 +404,10 @@ def process_requests() -> list[BuildResult]:
                     prepare_spare()  # idle: get the next build's copy of the live release ready
                 except Exception:  # the next build copies the release itself
                     logger.exception("无法准备上线版本的硬链接副本")
-                if not BuildRequest.objects.filter(done=False).exists():
-                    idle_housekeeping()
-                if not BuildRequest.objects.filter(done=False).exists():
-                    check_signatures()
+                for idle_work in (idle_housekeeping, check_signatures):
+                    if BuildRequest.objects.filter(done=False).exists():
+                        break
+                    idle_work()
                 if BuildRequest.objects.filter(done=False).exists():
                     continue  # a request arrived meanwhile
                 return results

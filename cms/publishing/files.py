@@ -95,7 +95,7 @@ def linked_copy(src: Path, dst: Path):
 TRASH_PREFIX = ".trash-"
 
 
-def discard(folder: Path, background: bool = True):
+def discard(folder: Path):
     """Remove a folder of the site (an old release, a spare copy, a killed build's folder). It is renamed out
     of the way at once (one rename) and removed by a `rm -rf` at the lowest priority in the background: a
     release of a large site is 150,000 files and 50,000 folders, 10 s of unlinking that must not hold up the
@@ -105,16 +105,13 @@ def discard(folder: Path, background: bool = True):
         return
     trash = folder.with_name(f"{TRASH_PREFIX}{folder.name}-{os.getpid()}-{time.monotonic_ns()}")
     os.rename(folder, trash)
-    if background:
-        subprocess.Popen(  # noqa: S603
-            ["nice", "-n", "19", "rm", "-rf", "--", str(trash)],  # noqa: S607
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    else:
-        shutil.rmtree(trash, ignore_errors=True)
+    subprocess.Popen(  # noqa: S603
+        ["nice", "-n", "19", "rm", "-rf", "--", str(trash)],  # noqa: S607
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def remove_trash(folder: Path, older_than: float = 600):

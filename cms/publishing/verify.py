@@ -81,9 +81,7 @@ def exists(out: Path, target: str) -> bool:
     return path.is_dir() and (path / "index.html").is_file()
 
 
-def scan_parts(
-    rel: str, parts: list[str], allowed: tuple[str, ...] = ()
-) -> tuple[list[tuple[str, str]], list[str]]:
+def scan_parts(rel: str, parts: list[str], allowed: tuple[str, ...] = ()) -> tuple[list[tuple[str, str]], list[str]]:
     """(find_personal_data, dev_host_urls) over a file made by joining `parts` with separators that cannot be
     part of a match (e.g. "," between JSON objects, newlines between XML elements, each part beginning and
     ending with punctuation): the same findings as scanning the whole text, but each distinct part is scanned
@@ -126,7 +124,7 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
         personal, dev_urls = scan_parts(rel, parts, allowed)
     else:
         personal = find_personal_data(text, allowed=allowed)
-        dev_urls = None if rel.endswith(".html") else dev_host_urls(text)
+        dev_urls = [] if rel.endswith(".html") else dev_host_urls(text)
     for kind, masked in personal:
         problems.append(f"personal-data|{rel}：含有{KIND_LABELS[kind]} {masked}")
     host = cms_host()
@@ -134,7 +132,7 @@ def examine(rel: str, text: str, parts: list[str] | None = None) -> tuple[list[s
         problems.append(f"cms-host|{rel}：含有后台地址 {host}")
     if not rel.endswith(".html"):
         # The API documents, the feed and the sitemap are read by programs, which follow any absolute URL.
-        for url in sorted(set(dev_urls if dev_urls is not None else dev_host_urls(text))):
+        for url in sorted(set(dev_urls)):
             problems.append(f"cms-host|{rel}：含有指向后台或开发地址的网址 {url}")
         return [], problems
     targets, bad_hosts = internal_targets(text, rel)
