@@ -20,7 +20,7 @@ from cms.publishing.releases import BuildFailed, current_release_dir, rollback
 from cms.publishing.search import IndexReader
 from cms.publishing.verify import examine
 from tests import test_publishing
-from tests.support.helpers import make_model, make_playbook, make_story, make_training
+from tests.support.helpers import make_model, make_playbook, make_story, make_training, sitemap_files, sitemap_text
 from tests.test_publishing import read
 
 site_dir, stories = test_publishing.site_dir, test_publishing.stories  # the fixtures of the publishing tests
@@ -45,7 +45,7 @@ def assert_absent(story, title: str):
         "stories/index.html",
         "stories/feed.xml",
         "stories/street/taoranting/index.html",
-        "sitemap.xml",
+        *sitemap_files(live),
         "api/v2/pages/index.json",
     ):
         text = read(rel)
@@ -58,8 +58,9 @@ def assert_present(story, title: str):
     path = f"/stories/{story.slug}/"
     assert title in read(f"stories/{story.slug}/index.html")
     assert title in read(f"api/v2/pages/{story.pk}/index.json")
-    for rel in ("stories/index.html", "stories/feed.xml", "sitemap.xml", "api/v2/pages/index.json"):
+    for rel in ("stories/index.html", "stories/feed.xml", "api/v2/pages/index.json"):
         assert path in read(rel), rel
+    assert path in sitemap_text(live)
     assert path in indexed_urls(live)
 
 
@@ -98,8 +99,9 @@ def test_a_restriction_on_a_section_takes_its_pages_off_too(stories, site_dir):
     assert not (live / "playbook").exists()
     for page in (playbook, *chapters):
         assert not (live / f"api/v2/pages/{page.pk}").exists()
-        for rel in ("sitemap.xml", "api/v2/pages/index.json", "search/index.html"):
+        for rel in (*sitemap_files(live), "api/v2/pages/index.json", "search/index.html"):
             assert page.title not in read(rel), rel
+    assert "/playbook/" not in sitemap_text(live)
     assert not any(url.startswith("/playbook/") for url in indexed_urls(live))
     assert 'href="/playbook/"' not in read("index.html"), "the main menu no longer links to the section"
     assert "四年，一条街巷的移动探头" in read("stories/index.html")

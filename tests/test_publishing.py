@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -18,8 +19,9 @@ from cms.publishing.builder import build_site, process_requests
 from cms.publishing.models import BuildRequest, Release
 from cms.publishing.releases import BuildFailed, current_release_dir, rollback
 from cms.publishing.search import IndexReader
+from cms.publishing.worker import worker
 from cms.stories.models import StoryPage
-from tests.support.helpers import make_image, make_person, make_story, make_street
+from tests.support.helpers import make_image, make_person, make_story, make_street, sitemap_files, sitemap_text
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +99,7 @@ def test_full_release_holds_every_public_route(stories, site_dir):
     assert doc["title"] == "四年，一条街巷的移动探头" and doc["meta"]["html_url"].startswith(
         "https://xiaoge.example.cn/"
     )
-    assert "https://xiaoge.example.cn/stories/" in read("sitemap.xml")
+    assert "https://xiaoge.example.cn/stories/" in sitemap_text(live)
 
 
 def test_release_passes_the_shared_release_check(stories, site_dir):
@@ -134,7 +136,13 @@ def test_unpublishing_removes_the_page_everywhere(stories, site_dir):
     build_site()
     live = current_release_dir()
     assert not (live / f"stories/{gone.slug}").exists()
-    for rel in ("stories/index.html", "stories/feed.xml", "sitemap.xml", "api/v2/pages/index.json", "index.html"):
+    for rel in (
+        "stories/index.html",
+        "stories/feed.xml",
+        *sitemap_files(live),
+        "api/v2/pages/index.json",
+        "index.html",
+    ):
         assert "小年夜的饺子" not in read(rel) and f"/{gone.slug}/" not in read(rel), rel
     assert not (live / f"api/v2/pages/{gone.pk}/index.json").exists()
 
@@ -514,3 +522,74 @@ def test_a_half_written_manifest_is_cleared_away(stories, site_dir):
     make_story(stories["index"], title="清理半截清单", date=datetime.date(2023, 4, 2))
     build_site()
     assert not part.exists()
+
+
+def _sitemap_urls_by_file(release: Path) -> dict[str, list[str]]:
+    return {
+        rel: re.findall(r"<loc>https://xiaoge\.example\.cn([^<]+)</loc>", (release / rel).read_text())
+        for rel in sitemap_files(release)[1:]
+    }
+
+
+def _assert_sitemap_signatures_as_a_full_reading_gives():
+    from cms.publishing import routes
+
+    kept = worker.signatures[1]
+    assert kept.incremental
+    fresh = routes.collect(routes.site_root(), kept.extra)
+    assert {u: r.signature for u, r in fresh.routes.items() if "sitemap" in u} == {
+        u: r.signature for u, r in kept.routes.items() if "sitemap" in u
+    }, "the incremental pass's sitemap signatures are those of a full reading"
+
+
+def test_the_sitemap_is_split_into_files_and_a_publish_renders_only_the_one_that_lists_the_page(
+    stories, site_dir, monkeypatch
+):
+    """/sitemap.xml is an index of sitemap files, each holding the URLs of its buckets. Lowered from 5,000 URLs
+    per file to 4, this small site takes several files; an edit renders again only the file that lists the
+    page, the incremental signatures equal a full reading's, and when the number of files grows the old
+    files leave the release."""
+    from cms.publishing import builder, routes
+
+    monkeypatch.setattr(routes, "SITEMAP_CHUNK", 4)
+    # The idle worker's own check would replace the incremental pass with a full reading: compared here instead.
+    monkeypatch.setattr(builder, "check_signatures", lambda: None)
+    build_site(full=True)
+    old = current_release_dir()
+    by_file = _sitemap_urls_by_file(old)
+    listed = [url for urls in by_file.values() for url in urls]
+    assert len(by_file) >= 2 and all(by_file.values()), by_file
+    every_page = sorted(r.url for r in routes.collect(routes.site_root()).routes.values() if routes.in_sitemap(r))
+    assert sorted(listed) == every_page, "each page URL in exactly one file"
+    assert all(name.startswith("sitemap-") and "/" not in name for name in by_file), "at the site's root"
+
+    story = stories["stories"][1]
+    story.summary = "一句新的摘要。"
+    story.save_revision().publish()
+    BuildRequest.objects.create(reason="edit", pages=[story.pk])
+    [result] = process_requests()
+    assert "签名：按 1 个改动的页面" in result.release.report, result.release.report
+    new = current_release_dir()
+    holder = next(rel for rel, urls in by_file.items() if story.url in urls)
+    rendered_again = [rel for rel in by_file if os.stat(old / rel).st_ino != os.stat(new / rel).st_ino]
+    assert rendered_again == [holder]
+    _assert_sitemap_signatures_as_a_full_reading_gives()
+
+    gone = stories["stories"][2]
+    gone.unpublish()
+    BuildRequest.objects.create(reason="unpublish", pages=[gone.pk])
+    process_requests()
+    _assert_sitemap_signatures_as_a_full_reading_gives()
+    every_page = sorted(r.url for r in routes.collect(routes.site_root()).routes.values() if routes.in_sitemap(r))
+    assert gone.url not in every_page and "/stories/tag/qi-shi-yi-zhan/" not in every_page, "its tag page went too"
+    assert sorted(url for urls in _sitemap_urls_by_file(current_release_dir()).values() for url in urls) == every_page
+
+    monkeypatch.setattr(routes, "SITEMAP_CHUNK", 1)  # as if the site had doubled
+    story.summary = "又一句摘要。"
+    story.save_revision().publish()
+    BuildRequest.objects.create(reason="edit", pages=[story.pk])
+    process_requests()
+    grown = _sitemap_urls_by_file(current_release_dir())
+    assert len(grown) > len(by_file) and not set(grown) & set(by_file), (sorted(grown), sorted(by_file))
+    assert not any((current_release_dir() / rel).exists() for rel in by_file), "the old files left the release"
+    assert sorted(url for urls in grown.values() for url in urls) == every_page

@@ -343,10 +343,12 @@ def test_a_new_story_goes_up_before_the_pages_that_name_it_although_it_links_bac
         "training/a/2/index.html": ["training/a/1/index.html"],
     }
     present = {"stories/index.html", "index.html", "stories/old/index.html", "static/css/site.1.css"}
-    waves = targets.upload_order([*links, "static/css/site.2.css", "sitemap.xml"], links, present=present)
+    waves = targets.upload_order(
+        [*links, "static/css/site.2.css", "sitemap.xml", "sitemap-1-of-2.xml"], links, present=present
+    )
     wave = {rel: n for n, members in enumerate(waves) for rel in members}
     assert wave["static/css/site.2.css"] < wave["stories/new/index.html"] < wave["stories/index.html"]
-    assert wave["stories/index.html"] <= wave["index.html"] < wave["sitemap.xml"]
+    assert wave["stories/index.html"] <= wave["index.html"] < wave["sitemap-1-of-2.xml"] < wave["sitemap.xml"]
     assert wave["training/a/1/index.html"] == wave["training/a/2/index.html"], "new pages in a cycle share a wave"
 
 

@@ -18,6 +18,7 @@ Java and `npm ci` installs vnu-jar; without them locally the Nu HTML Checker tes
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -125,11 +126,26 @@ def test_the_nu_html_checker_finds_nothing_in_any_page_stylesheet_or_svg(content
 
 # -- the sitemap ---------------------------------------------------------------------------------------------
 def test_the_sitemap_is_valid_against_the_sitemaps_org_schema_and_lists_files_of_the_release(content_release):
+    # /sitemap.xml is a sitemap index (sitemaps.org's siteindex.xsd, checked here by hand: a <sitemapindex> of
+    # <sitemap> entries, each one <loc>, an absolute URL on the public site) naming sitemap files at the root.
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    index = etree.parse(str(content_release / "sitemap.xml")).getroot()
+    assert index.tag == ns + "sitemapindex" and len(index) >= 1
+    named = []
+    for entry in index:
+        assert entry.tag == ns + "sitemap" and [child.tag for child in entry] == [ns + "loc"]
+        named.append(entry[0].text)
+    assert all(re.fullmatch(re.escape(BASE) + r"/sitemap-\d+-of-\d+\.xml", loc) for loc in named), named
     schema = etree.XMLSchema(etree.parse(str(SITEMAP_XSD)))
-    sitemap = etree.parse(str(content_release / "sitemap.xml"))
-    assert schema.validate(sitemap), "\n".join(str(e) for e in schema.error_log)
-    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    locs = []
+    for loc in named:
+        sitemap = etree.parse(str(release_file(content_release, loc)))
+        assert schema.validate(sitemap), "\n".join(str(e) for e in schema.error_log)
+        listed = [e.text for e in sitemap.iter(ns + "loc")]
+        assert 0 < len(listed) <= 50_000, f"{loc}: {len(listed)} URLs (the protocol allows 50,000)"
+        locs += listed
     assert len(locs) == len(set(locs)), "no URL twice"
+    assert any(loc.endswith("/stories/") for loc in locs) and any("/training/" in loc for loc in locs)
     missing = [loc for loc in locs if release_file(content_release, loc) is None]
     assert not missing, f"sitemap URLs that are no file of the release: {missing}"
     robots = (content_release / "robots.txt").read_text()

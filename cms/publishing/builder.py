@@ -279,6 +279,7 @@ class Builder:
                 self.state,
                 progress=lambda d, t: self.progress("render", d, t),
                 pages=self.sig.pages,
+                sitemap=self.sig.bucket_urls,
             )
         finally:
             self.lap("render")

@@ -27,7 +27,7 @@ from cms.core.publishing_protocol import BuildState, HasBuildQueryset, PreparesB
 
 from .api_docs import StaticPagesAPI
 from .files import compress_data
-from .routes import API_PREFIX, Route
+from .routes import API_PREFIX, Route, in_sitemap, sitemap_bucket, sitemap_url
 from .search.records import extract_record, store_record
 from .verify import examine
 from .worker import worker
@@ -68,10 +68,12 @@ def make_request(site: Site, path: str = "/"):
 
 
 class Renderer:
-    def __init__(self, site: Site, state: BuildState | None = None, extra=({}, None)):
+    def __init__(self, site: Site, state: BuildState | None = None, extra=({}, None, None)):
         self.site = site
         self.state = state if state is not None else BuildState()
-        self.all_routes, self.live = extra  # every route of the release; its live pages (routes.LivePage), or None
+        # Every route of the release; its live pages (routes.LivePage), or None; the sitemap's URLs by bucket
+        # (routes.SignaturePass.bucket_urls), or None.
+        self.all_routes, self.live, self.sitemap_buckets = extra
         self.settings_obj = SiteSettings.load()
         self.menu = list(
             site.root_page.get_children().live().public().in_menu().only("title", "url_path", "path", "depth")
@@ -128,11 +130,13 @@ class Renderer:
             self.cache["api-ids"] = sorted({r.page_id for r in self.all_routes.values() if r.kind == "api"})
         return self.cache["api-ids"]
 
-    @property
-    def sitemap_entries(self) -> list[tuple[str, int]]:
-        return sorted(
-            (r.url, r.page_id) for r in self.all_routes.values() if r.kind == "page" and r.file.endswith(".html")
-        )
+    def sitemap_urls(self, k: int, count: int) -> list[str]:
+        """The page URLs that sitemap file k of `count` lists, in order."""
+        if self.sitemap_buckets is None:
+            return sorted(
+                url for url, r in self.all_routes.items() if in_sitemap(r) and sitemap_bucket(url) % count == k
+            )
+        return sorted(url for bucket in self.sitemap_buckets[k::count] for url in bucket)
 
     def light_pages(self, ids: set[int]) -> dict[int, dict]:
         """The few fields the sitemap and the API index list, for many pages, without model instances: from the
@@ -198,37 +202,51 @@ class Renderer:
             return render_to_string("search.html", {"page": None}, self.request("/search/")).encode()
         if route.subpath == "404":
             return render_to_string("404.html", {"page": None}, self.request("/404.html")).encode()
-        if route.subpath == "sitemap":
-            rows, entries = [], self.sitemap_entries
-            if self.live is not None:
-                published = {pk: page.last_published_at for pk, page in self.live.items()}
-            else:
-                published = {
-                    pk: row["last_published_at"] for pk, row in self.light_pages({pk for _, pk in entries}).items()
-                }
-            known = worker.sitemap_rows
-            for url, page_id in entries:
-                when = published.get(page_id)
-                kept = known.get(url)
-                if kept is None or kept[0] != (base, when):
-                    lastmod = when.date().isoformat() if when else None
-                    row = (
-                        f"<url><loc>{escape(base + url)}</loc>"
-                        + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
-                        + "</url>"
-                    )
-                    kept = known[url] = ((base, when), row)
-                rows.append(kept[1])
-            head = (
-                '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            )
-            return self.composite(head, rows, "\n", "\n</urlset>\n")
+        if route.subpath.startswith("sitemap-index:"):
+            _, count, files = route.subpath.split(":")
+            head = '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            rows = [
+                f"<sitemap><loc>{escape(base + sitemap_url(int(k), int(count)))}</loc></sitemap>"
+                for k in files.split(",")
+                if k
+            ]
+            return (head + "\n".join(rows) + "\n</sitemapindex>\n").encode()
+        if route.subpath.startswith("sitemap:"):
+            return self.render_sitemap(*map(int, route.subpath.split(":")[1:]), base)
         if route.subpath == "api-index":
             items = self.api_items(base)
             # Compact: the index of a large site is hundreds of kilobytes and rebuilt on every publish.
             # Byte for byte json.dumps({"meta": …, "items": […]}, ensure_ascii=False, separators=(",", ":")).
             return self.composite(f'{{"meta":{{"total_count":{len(items)}}},"items":[', items, ",", "]}")
         raise RenderError(f"未知的特殊文件 {route.url}")
+
+    def render_sitemap(self, k: int, count: int, base: str) -> bytes:
+        """Sitemap file k of `count`: its page URLs, each with its page's last publication (lastmod)."""
+        urls = self.sitemap_urls(k, count)
+        if self.live is not None:
+            live = self.live
+            published = {
+                url: getattr(live.get(self.all_routes[url].page_id), "last_published_at", None) for url in urls
+            }
+        else:
+            ids = {self.all_routes[url].page_id for url in urls}
+            when = {pk: row["last_published_at"] for pk, row in self.light_pages(ids).items()}
+            published = {url: when.get(self.all_routes[url].page_id) for url in urls}
+        rows, known = [], worker.sitemap_rows
+        for url in urls:
+            when = published[url]
+            kept = known.get(url)
+            if kept is None or kept[0] != (base, when):
+                lastmod = when.date().isoformat() if when else None
+                row = (
+                    f"<url><loc>{escape(base + url)}</loc>"
+                    + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+                    + "</url>"
+                )
+                kept = known[url] = ((base, when), row)
+            rows.append(kept[1])
+        head = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        return self.composite(head, rows, "\n", "\n</urlset>\n")
 
 
 def _light_row(page, root: str) -> dict:

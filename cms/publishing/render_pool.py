@@ -192,12 +192,14 @@ def render_routes(
     state: BuildState | None = None,
     progress=None,
     pages: dict | None = None,
+    sitemap: list[set[str]] | None = None,
 ) -> list[Rendered]:
     """Render the routes into root. Large builds use one process per core (fork), small ones stay in process.
     `pages`: the signature pass's live pages ({id: routes.LivePage}), which the sitemap and the API index list
-    (read from the database if not given)."""
+    (read from the database if not given); `sitemap`: the signature pass's sitemap URLs by bucket (else
+    computed from `all_routes`)."""
     progress = progress or (lambda done, total: None)
-    worker.build_args = (site.pk, str(root), state if state is not None else BuildState(), (all_routes, pages))
+    worker.build_args = (site.pk, str(root), state if state is not None else BuildState(), (all_routes, pages, sitemap))
     worker.renderer = None
     worker.build_memo = {}
     total = len(routes)

@@ -150,7 +150,35 @@ def entry_hash(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=16).digest(), "big")
 
 
-SUM = 1 << 128  # the API index's and the sitemap's signatures are sums of their entries' digests, modulo this
+SUM = 1 << 128  # the API index's and the sitemaps' signatures are sums of their entries' digests, modulo this
+
+# The sitemap: /sitemap.xml is a sitemap index naming /sitemap-<k>-of-<n>.xml, each listing the page URLs whose
+# bucket (a digest of the URL, so a URL stays in its file) falls to it. One publish changes one or two of them,
+# not a file of every URL (3 MB at 20,000 stories), and no file nears the protocol's 50,000 URLs: the number of
+# files doubles as the site grows past SITEMAP_CHUNK URLs per file on average. They sit at the site's root: a
+# sitemap may list only URLs under its own folder.
+SITEMAP_BUCKETS = 256
+SITEMAP_CHUNK = 5_000
+
+
+def sitemap_files(urls: int) -> int:
+    """How many sitemap files list `urls` page URLs: a power of two, so that each takes whole buckets."""
+    count = 1
+    while count < SITEMAP_BUCKETS and urls > count * SITEMAP_CHUNK:
+        count *= 2
+    return count
+
+
+def sitemap_url(k: int, count: int) -> str:
+    return f"/sitemap-{k + 1}-of-{count}.xml"
+
+
+def sitemap_bucket(url: str) -> int:
+    return entry_hash(url) % SITEMAP_BUCKETS
+
+
+def in_sitemap(route: Route) -> bool:
+    return route.kind == "page" and route.file.endswith(".html")
 
 
 @dataclass
@@ -172,11 +200,15 @@ class SignaturePass:
     objects: dict[str, object] = field(default_factory=dict)
     of_class: dict[type, set[int]] = field(default_factory=dict)  # the live pages of each page type
     classes: dict[int, type] = field(default_factory=dict)  # content type id -> page class
-    # The API index's entries (page, version, type, path) and the sitemap's URLs, as sums of digests, so that
-    # a publish adds and takes away what it changed without listing every page.
+    # The API index's entries (page, version, type, path) as a sum of digests, and the sitemap's URLs (with
+    # their page's last publication) by bucket, so that a publish adds and takes away what it changed
+    # without listing every page.
     api_entries: dict[int, int] = field(default_factory=dict)
     api_sum: int = 0
-    url_sum: int = 0
+    sitemap_entries: dict[str, tuple[int, int]] = field(default_factory=dict)  # URL → (bucket, digest)
+    bucket_sums: list[int] = field(default_factory=lambda: [0] * SITEMAP_BUCKETS)
+    bucket_urls: list[set[str]] = field(default_factory=lambda: [set() for _ in range(SITEMAP_BUCKETS)])
+    special_urls: list[str] = field(default_factory=list)
     state: BuildState = field(default_factory=BuildState)
     incremental: bool = False  # whether this pass was brought up to date from the previous one
 
@@ -192,16 +224,26 @@ class SignaturePass:
 
     # -- routes ---------------------------------------------------------------------------------------
 
-    def add(self, url: str, kind: str, page_id: int | None, subpath: str, encoded: str):
-        old = self.routes.get(url)
-        if old is not None and old.kind == "page":
-            self.url_sum -= entry_hash(url)
+    def add(self, url: str, kind: str, page_id: int | None, subpath: str, encoded: str, published: object = None):
+        """A route; a page's file that the sitemap lists names its page's last publication (its lastmod)."""
+        self.unlist(url)
         route = Route(url, url_to_file(url), kind, page_id, subpath, route_signature(self.glob, kind, encoded))
         self.routes[url] = route
-        if kind == "page":
-            self.url_sum += entry_hash(url)
+        if in_sitemap(route):
+            bucket, entry = sitemap_bucket(url), entry_hash(f"{url}\0{published}")
+            self.sitemap_entries[url] = (bucket, entry)
+            self.bucket_sums[bucket] += entry
+            self.bucket_urls[bucket].add(url)
         if page_id is not None:
             self.urls_of.setdefault(page_id, []).append(url)
+
+    def unlist(self, url: str):
+        """Take a URL out of the sitemap's entries."""
+        listed = self.sitemap_entries.pop(url, None)
+        if listed is not None:
+            bucket, entry = listed
+            self.bucket_sums[bucket] -= entry
+            self.bucket_urls[bucket].discard(url)
 
     def drop_page(self, pk: int, keep: set[str] = frozenset()):
         """Take a page's routes away (those in `keep` stay, with their objects)."""
@@ -210,10 +252,9 @@ class SignaturePass:
             if url in keep:
                 kept.append(url)
                 continue
-            route = self.routes.pop(url, None)
+            self.routes.pop(url, None)
             self.objects.pop(url, None)
-            if route is not None and route.kind == "page":
-                self.url_sum -= entry_hash(url)
+            self.unlist(url)
         if kept:
             self.urls_of[pk] = kept
         if pk in self.api_entries:
@@ -238,22 +279,32 @@ class SignaturePass:
                     fresh.append((url, subpath, signature))
             self.drop_page(pk, keep)
             for url, subpath, signature in fresh:
-                self.add(url, "page", pk, subpath, _encode([version, signature]))
+                self.add(url, "page", pk, subpath, _encode([version, signature]), page.last_published_at)
                 self.objects[url] = signature
         own_encoded = _encode(own)
         if container is None:
             self.drop_page(pk)
-            self.add(path, "page", pk, "", own_encoded)
+            self.add(path, "page", pk, "", own_encoded, page.last_published_at)
         # The JSON document shows the page's URL, which a move of an ancestor changes without a revision.
         self.add(f"/{API_PREFIX}{pk}/", "api", pk, "", f"{own_encoded}\0{path}")
         self.api_entries[pk] = entry_hash(_encode([pk, version, page.content_type_id, path]))
         self.api_sum += self.api_entries[pk]
 
     def specials(self):
-        for url in (f"/{API_PREFIX}", "/sitemap.xml", "/robots.txt", "/404.html", "/search/"):
+        for url in self.special_urls:
             self.routes.pop(url, None)
+        count = sitemap_files(len(self.sitemap_entries))
+        self.special_urls = [f"/{API_PREFIX}", "/sitemap.xml", "/robots.txt", "/404.html", "/search/"]
         self.add(f"/{API_PREFIX}", "special", None, "api-index", _encode(self.api_sum % SUM))
-        self.add("/sitemap.xml", "special", None, "sitemap", _encode([self.url_sum % SUM, self.api_sum % SUM]))
+        # A file whose buckets hold no URL is left out (the protocol wants at least one URL per file): only
+        # on a small site, where SITEMAP_CHUNK is lowered to test several files.
+        files = [k for k in range(count) if any(self.bucket_urls[k::count])]
+        index = ",".join(map(str, files))
+        self.add("/sitemap.xml", "special", None, f"sitemap-index:{count}:{index}", _encode([count, files]))
+        for k in files:
+            self.special_urls.append(sitemap_url(k, count))
+            listed = sum(self.bucket_sums[k::count]) % SUM
+            self.add(sitemap_url(k, count), "special", None, f"sitemap:{k}:{count}", _encode(listed))
         for url, name in (("/robots.txt", "robots"), ("/404.html", "404"), ("/search/", "search")):
             self.add(url, "special", None, name, "null")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 from django.conf import settings
 from django.core.files.images import ImageFile
@@ -262,3 +263,21 @@ def make_training(home, lessons=3):
         lesson.save_revision().publish()
         made.append(lesson)
     return training, course, made
+
+
+def sitemap_files(release) -> list[str]:
+    """The release's sitemap: /sitemap.xml (the index) and every sitemap file it names, as release paths. A test
+    that looks for a URL "in the sitemap" reads them all: the index itself names no page."""
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    index = Path(release) / "sitemap.xml"
+    named = [urlsplit(loc).path.lstrip("/") for loc in re.findall(r"<loc>([^<]+)</loc>", index.read_text())]
+    assert named and all((Path(release) / rel).is_file() for rel in named), named
+    return ["sitemap.xml", *named]
+
+
+def sitemap_text(release) -> str:
+    from pathlib import Path
+
+    return "\n".join((Path(release) / rel).read_text(encoding="utf-8") for rel in sitemap_files(release))

@@ -8,24 +8,27 @@ from collections import defaultdict
 
 IMMUTABLE = re.compile(r"^(static/|media/images/|searchindex/[cd]-)")
 # Site-wide files that list other pages: uploaded after every page they could name.
-LAST = re.compile(r"(^|/)(feed\.xml|sitemap\.xml|robots\.txt)$|^api/v2/pages/index\.json$|^searchindex/index\.json$")
+LAST = re.compile(r"(^|/)feed\.xml$|^sitemap-\d+-of-\d+\.xml$|^api/v2/pages/index\.json$|^searchindex/index\.json$")
+# The sitemap index and robots.txt, which names it: after the sitemap files the index names.
+FINAL = re.compile(r"^(sitemap\.xml|robots\.txt)$")
 
 
 def upload_order(changed: list[str], links: dict[str, list[str]], present: set[str] = frozenset()) -> list[list[str]]:
     """Waves of objects to upload one after the other (each wave in parallel): assets; pages by depth, a page
-    after the new pages it links to; then the site-wide files. A link to a page the bucket already has
-    (`present`: its earlier version serves meanwhile) orders nothing, so a new story goes up before the
-    listings that name it although it links back to them; only new pages that link to each other in a
-    cycle (a new course's lessons) share a wave."""
+    after the new pages it links to; then the site-wide files; then the sitemap index (and robots.txt). A link
+    to a page the bucket already has (`present`: its earlier version serves meanwhile) orders nothing, so a
+    new story goes up before the listings that name it although it links back to them; only new pages that
+    link to each other in a cycle (a new course's lessons) share a wave."""
     assets = sorted(r for r in changed if IMMUTABLE.match(r) or r.startswith("media/"))
     last = sorted(r for r in changed if LAST.search(r) and r not in assets)
-    skip = set(assets) | set(last)
+    final = sorted(r for r in changed if FINAL.match(r))
+    skip = set(assets) | set(last) | set(final)
     pages = sorted(r for r in changed if r not in skip)
     levels = link_levels(pages, {r: [t for t in links.get(r, ()) if t != r and t not in present] for r in pages})
     waves: dict[int, list[str]] = defaultdict(list)
     for rel in pages:
         waves[levels[rel]].append(rel)
-    return [w for w in (assets, *(waves[d] for d in sorted(waves)), last) if w]
+    return [w for w in (assets, *(waves[d] for d in sorted(waves)), last, final) if w]
 
 
 def link_levels(nodes: list[str], edges: dict[str, list[str]]) -> dict[str, int]:
