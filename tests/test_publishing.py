@@ -593,3 +593,64 @@ def test_the_sitemap_is_split_into_files_and_a_publish_renders_only_the_one_that
     assert len(grown) > len(by_file) and not set(grown) & set(by_file), (sorted(grown), sorted(by_file))
     assert not any((current_release_dir() / rel).exists() for rel in by_file), "the old files left the release"
     assert sorted(url for urls in grown.values() for url in urls) == every_page
+
+
+def test_a_publish_compares_only_the_routes_it_touched_and_agrees_with_comparing_every_route(
+    stories, site_dir, monkeypatch
+):
+    """A pass in sync with the live release, brought up to date for the pages a request names, knows which
+    URLs it touched: the build compares only those with the manifest (not every route of a large site), keeps
+    each asset's users from the last build, and reads search records only for the files it touched. Each step
+    here is checked against comparing every route, and the manifest against a full build's."""
+    from cms.publishing import builder
+    from cms.publishing.releases import load_manifest
+
+    used = []
+    real = builder.changes_among
+
+    def checked(routes, prev_files, touched):
+        result = real(routes, prev_files, touched)
+        everything = builder.changed_routes(routes, prev_files, False)
+        removed = set(prev_files) - {r.file for r in routes.values()}
+        assert result is not None
+        assert sorted(r.url for r in result[0]) == sorted(r.url for r in everything) and result[1] == removed
+        used.append(len(touched))
+        return result
+
+    monkeypatch.setattr(builder, "changes_among", checked)
+
+    def publish(pages):
+        BuildRequest.objects.create(reason="test", pages=[p.pk for p in pages])
+        process_requests()
+        manifest = load_manifest(current_release_dir().name)
+        union = sorted({a for meta in manifest["files"].values() for a in meta.get("assets", [])})
+        assert manifest["assets"] == union, "the asset counts give the union of every file's assets"
+
+    build_site(full=True)
+    new = make_story(
+        stories["index"], title="开学季的志愿岗", tags=["志愿服务"], date=datetime.date(2023, 3, 30), image=make_image()
+    )
+    publish([new])
+    assert "开学季的志愿岗" in read("stories/index.html")
+    with_image = set(load_manifest(current_release_dir().name)["assets"])
+    edited = stories["stories"][0]
+    edited.summary = "一句新的摘要。"
+    edited.save_revision().publish()
+    publish([edited])
+    assert "一句新的摘要。" in read(f"stories/{edited.slug}/index.html")
+    gone = stories["stories"][2]  # the only story tagged 骑士驿站: its tag page goes with it
+    gone.unpublish()
+    publish([gone])
+    assert not (current_release_dir() / "stories/tag/qi-shi-yi-zhan").exists()
+    new.unpublish()  # its image's renditions are used by no page any more
+    publish([new])
+    assert set(load_manifest(current_release_dir().name)["assets"]) < with_image
+    assert len(used) == 4 and all(n < 60 for n in used), used
+
+    incremental = load_manifest(current_release_dir().name)
+    build_site(full=True)
+    full = load_manifest(current_release_dir().name)
+    assert {rel: meta["sig"] for rel, meta in incremental["files"].items()} == {
+        rel: meta["sig"] for rel, meta in full["files"].items()
+    }
+    assert incremental["assets"] == full["assets"]

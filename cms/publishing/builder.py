@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from .changes import Changes, asset_users, changed_routes, changes_among, files_linking_to
 from .compaction import fold_search_index, search_is_stale
 from .files import compress_twins as compress_twins  # importable from here as before (bench/search_bench.py)
 from .files import put_file, start_linked_copy
@@ -32,6 +33,7 @@ from .housekeeping import check_signatures, idle_housekeeping, record_size
 from .models import BuildRequest, Release
 from .releases import (
     BuildFailed,
+    SearchDocs,
     build_lock,
     current_release_dir,
     keep_unsaved_manifest,
@@ -43,14 +45,13 @@ from .releases import (
     record_page_states,
     remove_unfinished,
     save_manifest,
-    search_docs,
     site_dir,
     spare_dir,
     swap,
 )
 from .render import Rendered
 from .render_pool import PARALLEL_THRESHOLD, render_routes
-from .routes import Route, collect, site_root, tree_digest
+from .routes import collect, site_root, tree_digest
 from .search import UpdateResult, prune_records, update_index
 from .stage import copy_assets, copy_static_file, manifest_entry, move_rendered, remove_assets
 from .targets import sync_live_quietly
@@ -70,32 +71,6 @@ class BuildResult:
     seconds: float = 0.0
     skipped: bool = False
     problems: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Changes:
-    """What a build has to do, against the live release's manifest."""
-
-    previous: dict  # the live release's manifest; {} for a full build or a first one
-    todo: list[Route]  # the routes to render
-    removed: set[str]  # files of the live release that the new one no longer has
-
-    @property
-    def prev_files(self) -> dict[str, dict]:
-        return self.previous.get("files", {})
-
-
-def changed_routes(routes: dict[str, Route], prev_files: dict, full: bool) -> list[Route]:
-    """The routes whose signature differs from the live release's manifest (all of them in a full build)."""
-    return [r for r in routes.values() if full or prev_files.get(r.file, {}).get("sig") != r.signature]
-
-
-def files_linking_to(removed: set[str], prev_files: dict, rendered: set[str]) -> set[str]:
-    """Kept files (not rendered anyway) whose manifest lists a link to a file that leaves the release."""
-    return {
-        rel for rel, meta in prev_files.items()
-        if rel not in rendered and rel not in removed and removed.intersection(meta.get("links", ()))
-    }  # fmt: skip
 
 
 class Builder:
@@ -218,14 +193,23 @@ class Builder:
         previous = load_manifest(live_dir.name) if live_dir and not self.full else {}
         changes = Changes(previous, [], set())
         routes, prev_files = self.routes, changes.prev_files
-        changes.todo = changed_routes(routes, prev_files, self.full)
-        changes.removed = set(prev_files) - {r.file for r in routes.values()}
+        among = None
+        if self.sig.touched is not None and prev_files and not self.full:
+            among = changes_among(routes, prev_files, self.sig.touched)
+            if among is None:
+                logger.warning("按改动更新的路由与上线版本的清单对不上：逐一比较全部路由")
+        if among is not None:
+            changes.todo, changes.removed = among
+        else:
+            changes.todo = changed_routes(routes, prev_files, self.full)
+            changes.removed = set(prev_files) - {r.file for r in routes.values()}
         if changes.removed and not self.full:
             linking = files_linking_to(changes.removed, prev_files, {r.file for r in changes.todo})
             changes.todo += [r for r in routes.values() if r.file in linking]
         return changes
 
     def nothing_changed(self, live_dir: Path, changes: Changes) -> BuildResult:
+        self.sig.in_sync = True
         worker.signatures = (live_dir.name, self.sig)
         live_release = Release.objects.filter(name=live_dir.name).first()
         if live_release and search_is_stale(live_release):
@@ -252,11 +236,15 @@ class Builder:
         them (a linked file is the live release's file too), and remove what the new release no longer has.
         """
         todo, prev_files = changes.todo, changes.prev_files
-        files: dict[str, dict] = {}
         todo_files = {r.file for r in todo}
-        for route in self.routes.values():
-            if route.file not in todo_files:
-                files[route.file] = prev_files[route.file]
+        # The routes' files are the manifest's, less those leaving, plus new ones (all of them rendered).
+        files: dict[str, dict] = dict(prev_files)
+        for rel in changes.removed | todo_files:
+            files.pop(rel, None)
+        # Each asset's users, from the live release's counts: not a union over every file's list.
+        counts = asset_users(live_dir.name if live_dir is not None and prev_files else None, prev_files)
+        for rel in changes.removed | todo_files:
+            counts.subtract(prev_files.get(rel, {}).get("assets", ()))
         incremental = live_dir is not None and bool(prev_files)
         target = out.with_name(out.name + ".render") if incremental else out
         target.mkdir(parents=True, exist_ok=True)
@@ -290,9 +278,11 @@ class Builder:
         by_file = {r.file: r for r in todo}
         for item in rendered:
             files[item.file] = manifest_entry(item, by_file[item.file].signature)
+            counts.update(item.assets)
         if incremental:
-            move_rendered(target, out, rendered, prev_files, set(prev_files) - set(files))
-        assets = sorted({a for meta in files.values() for a in meta.get("assets", [])})
+            move_rendered(target, out, rendered, prev_files, changes.removed)
+        assets = sorted(a for a, n in counts.items() if n > 0)
+        self.asset_counts = +counts  # the users of each asset still used
         if incremental:
             remove_assets(out, set(changes.previous.get("assets", [])) - set(assets))
         copy_assets(assets, live_dir, out)
@@ -316,7 +306,7 @@ class Builder:
         compact = self.full or not previous
         touched = {r.file for r in changes.todo} | changes.removed
         search = update_index(
-            out, search_docs(files), previous.get("search"), put_file, compact=compact, touched=touched
+            out, SearchDocs(files), previous.get("search"), put_file, compact=compact, touched=touched
         )
         self.compacted = search.compacted
         self.lap("search")
@@ -333,7 +323,9 @@ class Builder:
         }
         worker.manifests[release.name] = manifest
         swap(out)
+        self.sig.in_sync = True
         worker.signatures = (release.name, self.sig)
+        worker.asset_counts = (release.name, self.asset_counts)
         self.lap("swap")
         release.report = "用时（秒）：" + "，".join(f"{k} {v}" for k, v in self.timings.items())
         if self.copy_mode:

@@ -54,6 +54,7 @@ def check_signatures():
         for url in held[1].routes.keys() | fresh.routes.keys()
         if getattr(held[1].routes.get(url), "signature", None) != getattr(fresh.routes.get(url), "signature", None)
     )
+    fresh.in_sync = held[1].in_sync and not stale
     worker.signatures = (held[0], fresh)
     if stale:
         logger.warning("按改动更新的签名与完整计算不一致（%s 个文件，例如 %s）：重新构建", len(stale), stale[:5])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,6 +84,26 @@ def keep_unsaved_manifest(name: str, manifest: dict):
 def search_docs(files: dict) -> dict[str, str]:
     """{release file: search record digest} of the pages a manifest lists."""
     return {rel: meta["doc"] for rel, meta in files.items() if meta.get("doc")}
+
+
+class SearchDocs(Mapping):
+    """search_docs(files), read from the manifest's entries when asked: a publish looks up the few files it
+    touched, not the 155,000 of a large site."""
+
+    def __init__(self, files: dict):
+        self.files = files
+
+    def __getitem__(self, rel: str) -> str:
+        doc = self.files[rel].get("doc")
+        if not doc:
+            raise KeyError(rel)
+        return doc
+
+    def __iter__(self):
+        return (rel for rel, meta in self.files.items() if meta.get("doc"))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def kept_search_docs() -> set[str]:

@@ -211,6 +211,13 @@ class SignaturePass:
     special_urls: list[str] = field(default_factory=list)
     state: BuildState = field(default_factory=BuildState)
     incremental: bool = False  # whether this pass was brought up to date from the previous one
+    # Whether its routes are those of the live release's manifest: set when its build goes live (or finds
+    # nothing to change), cleared when an update starts.
+    in_sync: bool = False
+    # The URLs an update from a pass in sync added, changed or took away: every other route is as the live
+    # release's manifest has it, so the build compares only these (Builder.decide_what_changed). None: a
+    # full reading, or an update from a pass not in sync: compare every route.
+    touched: set[str] | None = None
 
     @property
     def revisions(self) -> dict[int, int | None]:
@@ -227,6 +234,8 @@ class SignaturePass:
     def add(self, url: str, kind: str, page_id: int | None, subpath: str, encoded: str, published: object = None):
         """A route; a page's file that the sitemap lists names its page's last publication (its lastmod)."""
         self.unlist(url)
+        if self.touched is not None:
+            self.touched.add(url)
         route = Route(url, url_to_file(url), kind, page_id, subpath, route_signature(self.glob, kind, encoded))
         self.routes[url] = route
         if in_sitemap(route):
@@ -255,6 +264,8 @@ class SignaturePass:
             self.routes.pop(url, None)
             self.objects.pop(url, None)
             self.unlist(url)
+            if self.touched is not None:
+                self.touched.add(url)
         if kept:
             self.urls_of[pk] = kept
         if pk in self.api_entries:
@@ -293,6 +304,8 @@ class SignaturePass:
     def specials(self):
         for url in self.special_urls:
             self.routes.pop(url, None)
+            if self.touched is not None:
+                self.touched.add(url)
         count = sitemap_files(len(self.sitemap_entries))
         self.special_urls = [f"/{API_PREFIX}", "/sitemap.xml", "/robots.txt", "/404.html", "/search/"]
         self.add(f"/{API_PREFIX}", "special", None, "api-index", _encode(self.api_sum % SUM))
@@ -367,6 +380,8 @@ def collect(
 def _update(site: Site, sig: SignaturePass, changed: set[int]) -> SignaturePass | None:
     """`collect` from the previous pass (changed in place), or None when everything must be read again."""
     fresh = {p.pk: p for p in live_pages(site, changed)}
+    sig.touched = set() if sig.in_sync else None
+    sig.in_sync = False
     for pk in changed:
         old = sig.pages.pop(pk, None)
         if old is not None:

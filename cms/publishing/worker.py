@@ -38,6 +38,8 @@ class WorkerState:
     last_cost: dict[str, float] = field(default_factory=dict)
     # Page id → (the signature pass's row of the page, the base URL, its entry in the API index as JSON).
     api_rows: dict[int, tuple] = field(default_factory=dict)
+    # (a release, how many of its files use each asset): left by the build that made the release.
+    asset_counts: tuple[str, Any] | None = None
     # A sitemap URL → ((the base URL, its page's last publication), its <url> row).
     sitemap_rows: dict[str, tuple] = field(default_factory=dict)
     # A light page row (and the base URL) → its entry in the API index, as JSON.
