@@ -238,13 +238,11 @@ class Builder:
         todo, prev_files = changes.todo, changes.prev_files
         todo_files = {r.file for r in todo}
         # The routes' files are the manifest's, less those leaving, plus new ones (all of them rendered).
-        files: dict[str, dict] = dict(prev_files)
-        for rel in changes.removed | todo_files:
-            files.pop(rel, None)
         # Each asset's users, from the live release's counts: not a union over every file's list.
+        files: dict[str, dict] = dict(prev_files)
         counts = asset_users(live_dir.name if live_dir is not None and prev_files else None, prev_files)
         for rel in changes.removed | todo_files:
-            counts.subtract(prev_files.get(rel, {}).get("assets", ()))
+            counts.subtract(files.pop(rel, {}).get("assets", ()))
         incremental = live_dir is not None and bool(prev_files)
         target = out.with_name(out.name + ".render") if incremental else out
         target.mkdir(parents=True, exist_ok=True)

@@ -81,14 +81,9 @@ def keep_unsaved_manifest(name: str, manifest: dict):
     worker.unsaved_manifests[name] = manifest
 
 
-def search_docs(files: dict) -> dict[str, str]:
-    """{release file: search record digest} of the pages a manifest lists."""
-    return {rel: meta["doc"] for rel, meta in files.items() if meta.get("doc")}
-
-
 class SearchDocs(Mapping):
-    """search_docs(files), read from the manifest's entries when asked: a publish looks up the few files it
-    touched, not the 155,000 of a large site."""
+    """{release file: search record digest} of the pages a manifest lists, read from its entries when asked:
+    a publish looks up the few files it touched, not the 155,000 of a large site."""
 
     def __init__(self, files: dict):
         self.files = files
@@ -104,6 +99,10 @@ class SearchDocs(Mapping):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def search_docs(files: dict) -> dict[str, str]:
+    return dict(SearchDocs(files))
 
 
 def kept_search_docs() -> set[str]:

@@ -223,18 +223,14 @@ class Renderer:
     def render_sitemap(self, k: int, count: int, base: str) -> bytes:
         """Sitemap file k of `count`: its page URLs, each with its page's last publication (lastmod)."""
         urls = self.sitemap_urls(k, count)
+        ids = {self.all_routes[url].page_id for url in urls}
         if self.live is not None:
-            live = self.live
-            published = {
-                url: getattr(live.get(self.all_routes[url].page_id), "last_published_at", None) for url in urls
-            }
+            published = {pk: self.live[pk].last_published_at for pk in ids if pk in self.live}
         else:
-            ids = {self.all_routes[url].page_id for url in urls}
-            when = {pk: row["last_published_at"] for pk, row in self.light_pages(ids).items()}
-            published = {url: when.get(self.all_routes[url].page_id) for url in urls}
+            published = {pk: row["last_published_at"] for pk, row in self.light_pages(ids).items()}
         rows, known = [], worker.sitemap_rows
         for url in urls:
-            when = published[url]
+            when = published.get(self.all_routes[url].page_id)
             kept = known.get(url)
             if kept is None or kept[0] != (base, when):
                 lastmod = when.date().isoformat() if when else None
