@@ -61,6 +61,7 @@ class ComponentAdoption(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = "街道采用情况"
         verbose_name_plural = "街道采用情况"
+        ordering = ["sort_order", "pk"]
 
     @property
     def stage_label(self) -> str:
@@ -91,7 +92,7 @@ def adoption_rows(components: list[ComponentPage]) -> tuple[list[Street], list[d
     adoptions = list(
         ComponentAdoption.objects.filter(page__in=[c.pk for c in components])
         .select_related("street")
-        .order_by("sort_order")
+        .order_by("sort_order", "pk")
     )
     streets = sorted({a.street for a in adoptions}, key=lambda s: s.pk)
     by_page: dict[int, dict[int, ComponentAdoption]] = {}

@@ -33,6 +33,9 @@ class HomeFeaturedPage(Orderable):
 
     panels = [PageChooserPanel("featured_page")]
 
+    class Meta(Orderable.Meta):
+        ordering = ["sort_order", "pk"]
+
 
 class HomePage(BasePage):
     """The front door: what the program is, featured and latest stories, and the way into each section."""

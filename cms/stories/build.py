@@ -237,14 +237,14 @@ class StoryBuildMixin:
         picks: dict[int, list[int]] = {}
         for page_id, related_id in (
             only(StoryRelatedPage.objects.filter(page__live=True), "page_id")
-            .order_by("sort_order")
+            .order_by("sort_order", "pk")
             .values_list("page_id", "related_page_id")
         ):
             picks.setdefault(page_id, []).append(related_id)
         people: dict[int, list] = {}
         for page_id, *person in (
             only(StoryPerson.objects.filter(page__live=True), "page_id")
-            .order_by("sort_order")
+            .order_by("sort_order", "pk")
             .values_list("page_id", "person__pk", "person__name", "person__role", "person__organisation")
         ):
             people.setdefault(page_id, []).append(person)
@@ -313,7 +313,9 @@ class StoryBuildMixin:
         ):
             index.tags_of.setdefault(story_id, []).append(tag_id)
         index.picks[pk] = list(
-            StoryRelatedPage.objects.filter(page_id=pk).order_by("sort_order").values_list("related_page_id", flat=True)
+            StoryRelatedPage.objects.filter(page_id=pk)
+            .order_by("sort_order", "pk")
+            .values_list("related_page_id", flat=True)
         )
         index.index_groups()
         return index
@@ -333,7 +335,7 @@ class StoryBuildMixin:
         if missing:  # drafts being previewed or prepared: not in the live index
             for page_id, related_id in (
                 StoryRelatedPage.objects.filter(page_id__in=missing)
-                .order_by("sort_order")
+                .order_by("sort_order", "pk")
                 .values_list("page_id", "related_page_id")
             ):
                 picks = {**picks, page_id: [*picks.get(page_id, []), related_id]}

@@ -28,6 +28,7 @@ class StoryPerson(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "出现的人物"
+        ordering = ["sort_order", "pk"]  # rows added without a position: in the order they were added
 
 
 class StorySource(SourceLink):
@@ -44,3 +45,4 @@ class StoryRelatedPage(Orderable):
 
     class Meta(Orderable.Meta):
         verbose_name = "相关页面"
+        ordering = ["sort_order", "pk"]

@@ -191,6 +191,7 @@ class SourceQuote(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = "原话"
         verbose_name_plural = "原话"
+        ordering = ["sort_order", "pk"]
 
     def __str__(self) -> str:
         return f"{self.person.name}：{self.text[:20]}"
@@ -207,3 +208,4 @@ class SourceLink(Orderable):
         abstract = True
         verbose_name = "来源"
         verbose_name_plural = "来源"
+        ordering = ["sort_order", "pk"]  # rows added without a position: in the order they were added
