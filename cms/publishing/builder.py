@@ -40,7 +40,6 @@ from .releases import (
     kept_search_docs,
     load_manifest,
     new_release_name,
-    prepare_spare,
     prune_releases,
     record_page_states,
     remove_unfinished,
@@ -53,6 +52,7 @@ from .render import Rendered
 from .render_pool import PARALLEL_THRESHOLD, render_routes
 from .routes import collect, site_root, tree_digest
 from .search import UpdateResult, prune_records, update_index
+from .spare import prepare_spare, recycle
 from .stage import copy_assets, copy_static_file, manifest_entry, move_rendered, remove_assets
 from .targets import sync_live_quietly
 from .verify import verify_release
@@ -231,8 +231,9 @@ class Builder:
         Returns the new release's manifest entries ({file: what it was made from}).
 
         Incremental builds start from a hard-link copy of the live release: the spare one the worker made
-        while idle (see releases.prepare_spare), or else `cp -al` on the other core while pages render into
-        a staging folder. They then move the rendered files in, replacing links rather than writing through
+        while idle (spare.prepare_spare), else a release old enough to be pruned brought up to date (a
+        link per changed file), or else `cp -al` on the other core while pages render into a staging
+        folder. They then move the rendered files in, replacing links rather than writing through
         them (a linked file is the live release's file too), and remove what the new release no longer has.
         """
         todo, prev_files = changes.todo, changes.prev_files
@@ -252,6 +253,8 @@ class Builder:
             if spare.is_dir():  # the idle worker's copy of the live release: no copying on the publish path
                 os.rename(spare, out)
                 self.copy_mode = "备用副本"
+            elif (done := recycle(live_dir, changes.previous, out, self.keep)) is not None:
+                self.copy_mode = f"旧版本文件夹改了 {done} 个文件"
             else:
                 self.copy_mode = "cp -al"
                 copier = start_linked_copy(live_dir, out)

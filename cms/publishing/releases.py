@@ -1,4 +1,4 @@
-"""The site folder and its releases: manifests, the spare copy, the swap, pruning, rollback (the build lock: lock.py).
+"""The site folder and its releases: manifests, the swap, pruning, rollback (spare copies: spare.py; the lock: lock.py).
 
     site/releases/<name>/     one folder per release (files shared with the previous one by hard link)
     site/manifests/<name>.json what each file was made from (signatures, digests, links): not public
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from wagtail.models import Page
 
-from .files import TRASH_PREFIX, discard, linked_copy, remove_trash
+from .files import TRASH_PREFIX, discard, remove_trash
 from .lock import build_lock as build_lock  # one build at a time (lock.py); importable from here
 from .models import PageState, Release
 from .worker import worker
@@ -123,25 +123,6 @@ def spare_dir(live: Path) -> Path:
     """Where the spare copy of a release lives: named after it, so a spare of any other release (after a
     rollback, say) is never used."""
     return live.parent / f"{SPARE_PREFIX}{live.name}"
-
-
-def prepare_spare() -> Path | None:
-    """While the worker is idle (with the build lock held): a hard-link copy of the live release, which
-    the next incremental build renames into its new release folder instead of running `cp -al` on the
-    publish path. Made under a .part name and renamed when complete; never written to (builds replace
-    files in it by rename). Spares of other releases are removed."""
-    live = current_release_dir()
-    if live is None:
-        return None
-    spare = spare_dir(live)
-    for folder in live.parent.iterdir():
-        if folder.name.startswith(SPARE_PREFIX) and folder != spare:
-            discard(folder)
-    if not spare.is_dir():
-        part = spare.with_name(spare.name + ".part")
-        linked_copy(live, part)
-        os.rename(part, spare)
-    return spare
 
 
 def swap(target: Path):
