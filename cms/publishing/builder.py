@@ -255,6 +255,7 @@ class Builder:
                 self.copy_mode = "备用副本"
             elif (done := recycle(live_dir, changes.previous, out, self.keep)) is not None:
                 self.copy_mode = f"旧版本文件夹改了 {done} 个文件"
+                self.lap("recycle")
             else:
                 self.copy_mode = "cp -al"
                 copier = start_linked_copy(live_dir, out)
