@@ -12,6 +12,8 @@ stories in bulk (bench/bulk_stories.py: about 1,500 Chinese characters each, 3 t
   - the release's size on disk (each inode once: hard links and twins as they are) and its file count;
   - one publish() of a new story to its release being live (warm worker; median of --publishes), the files
     it rendered again and how many of them are listing pages (front, archive, tag, street pages, feed);
+  - with --stream, --publishes more publishes one after the other with no idle moment between them: each
+    build's copy of the live release by `cp -al`, then recycled from old releases (median time to live);
   - the machine's load (uptime) before and after: the machine is shared. With --busy a second process keeps one
     core busy during the plain loop and the full build.
 Targets (issue 20, ratios in one run): full build >= 4x the plain loop at 2,000 stories (>= 2.5x with --busy); at 20,000 one publish
@@ -55,6 +57,12 @@ parser.add_argument(
     help="a second process keeps one core busy during the plain loop and the full build (issue 20: >= 2.5x)",
 )
 parser.add_argument(
+    "--stream",
+    action="store_true",
+    help="also time --publishes publishes one after the other with no idle moment between them (no spare copy),"
+    " taking the copy of the live release by cp -al and then from old releases (recycled)",
+)
+parser.add_argument(
     "--profile", action="store_true", help="cProfile the last measured publish and print the top entries"
 )
 parser.add_argument(
@@ -79,6 +87,7 @@ def curve():
         cmd += ["--keep"] if args.keep else []
         cmd += ["--busy"] if args.busy else []
         cmd += ["--skip-full"] if args.skip_full else []
+        cmd += ["--stream"] if args.stream else []
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)  # noqa: S603
         for line in proc.stdout:
             if line.startswith(RESULT):
@@ -162,7 +171,54 @@ def main(n: int):
         listings=f"{min(listings)}–{max(listings)}",
         load_after=load_average(),
     )
+    if args.stream:
+        result.update(stream(index))
     print(RESULT + json.dumps(result, ensure_ascii=False), flush=True)
+
+
+def stream(index) -> dict:
+    """Publishes one after the other with no idle moment between them, as under ten editors: the worker has
+    no time for its spare copy (nor its idle checks), so each build gets its copy of the live release by
+    `cp -al` or from a release old enough to be pruned (cms/publishing/spare.py); both, in this order (the
+    first leaves the old releases the second recycles). Prints the median time to live and the CPU of the
+    build's child processes (cp) per publish."""
+    import resource
+
+    from cms.publishing import builder
+    from cms.publishing.files import discard
+    from cms.publishing.releases import current_release_dir, spare_dir
+
+    def children() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    saved = builder.prepare_spare, builder.idle_housekeeping, builder.check_signatures, builder.recycle
+    builder.prepare_spare = lambda *a, **k: None
+    builder.idle_housekeeping = builder.check_signatures = lambda: None
+    figures = {}
+    try:
+        for mode in ("cp -al", "recycle"):
+            builder.recycle = saved[3] if mode == "recycle" else (lambda *a, **k: None)
+            live = current_release_dir()
+            if spare_dir(live).exists():
+                discard(spare_dir(live))
+            print(f"\n== 连续发布，中间不空闲（上线版本的副本：{mode}）")
+            lives, cpu = [], []
+            for k in range(args.publishes):
+                before = children()
+                live_after, release, _returned, _touched = publish_one(index)
+                lives.append(live_after)
+                cpu.append(children() - before)
+                print(f"  第{k + 1}次：{live_after:.3f} 秒上线；子进程 CPU {cpu[-1]:.2f} 秒；{release.report}")
+            print(
+                f"  中位数：{statistics.median(lives):.3f} 秒上线，子进程 CPU {statistics.median(cpu):.2f} 秒；"
+                f"负载：{uptime()}"
+            )
+            key = "stream_recycle" if mode == "recycle" else "stream_cp"
+            figures[key] = statistics.median(lives)
+    finally:
+        builder.prepare_spare, builder.idle_housekeeping, builder.check_signatures, builder.recycle = saved
+    return figures
 
 
 def generate(count: int):

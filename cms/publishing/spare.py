@@ -107,13 +107,10 @@ def bring_up_to_date(dst: Path, old: dict, live: Path, new: dict) -> int:
                     done += 1
             elif name != rel:
                 (dst / name).unlink(missing_ok=True)
-    sync_folder(live, dst, INDEX_DIR)
-    for extra in settings.SITE_EXTRA_FILES:  # files at fixed URLs (the service worker): as the live release has
-        for name in (extra, extra + ".gz", extra + ".br"):
-            if (live / name).exists():
-                link_or_copy(live / name, dst / name)
-            else:
-                (dst / name).unlink(missing_ok=True)
+    # The search index, and the folders of files at fixed URLs (SITE_EXTRA_FILES; the top folder, where a
+    # file no longer wanted would otherwise stay), which the manifest does not list.
+    for folder in {INDEX_DIR, "", *(os.path.dirname(extra) for extra in settings.SITE_EXTRA_FILES)}:
+        sync_folder(live, dst, folder)
     return done
 
 
