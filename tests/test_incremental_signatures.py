@@ -13,7 +13,7 @@ from cms.publishing.builder import process_requests
 from cms.publishing.models import BuildRequest, Release
 from cms.publishing.routes import collect, site_root
 from cms.stories.models import StoryPage, StoryRelatedPage
-from tests.support.helpers import make_story, make_street
+from tests.support.helpers import make_story, make_street, random_step
 
 pytestmark = pytest.mark.django_db
 
@@ -84,28 +84,8 @@ class Editor:
         story.save_revision().publish()
         return story.pk
 
-    def unpublish(self) -> int | None:
-        live = list(StoryPage.objects.live().order_by("pk"))
-        if not live:
-            return None
-        story = self.rng.choice(live)
-        story.unpublish()
-        return story.pk
-
-    def publish_again(self) -> int | None:
-        drafts = list(StoryPage.objects.not_live().order_by("pk"))
-        if not drafts:
-            return None
-        story = self.rng.choice(drafts)
-        story.get_latest_revision().publish()
-        return story.pk
-
     def step(self) -> set[int]:
-        action = self.rng.choices(
-            [self.new_story, self.edit, self.unpublish, self.publish_again], weights=[4, 4, 2, 2]
-        )[0]
-        changed = action()
-        return {changed} if changed else set()
+        return random_step(self.rng, self.new_story, self.edit)
 
 
 @pytest.mark.parametrize("seed", range(6))

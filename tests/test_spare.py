@@ -16,7 +16,7 @@ from cms.publishing.releases import current_release_dir, load_manifest, site_dir
 from cms.publishing.search import index as search_index
 from cms.publishing.spare import bring_up_to_date
 from cms.stories.models import StoryPage
-from tests.support.helpers import make_image, make_story
+from tests.support.helpers import make_image, make_story, random_step
 
 pytestmark = pytest.mark.django_db
 
@@ -67,26 +67,8 @@ class Editors:
         story.save_revision().publish()
         return story.pk
 
-    def unpublish(self) -> int | None:
-        live = list(StoryPage.objects.live().order_by("pk"))
-        if not live:
-            return None
-        story = self.rng.choice(live)
-        story.unpublish()
-        return story.pk
-
-    def publish_again(self) -> int | None:
-        drafts = list(StoryPage.objects.not_live().order_by("pk"))
-        if not drafts:
-            return None
-        story = self.rng.choice(drafts)
-        story.get_latest_revision().publish()
-        return story.pk
-
     def step(self) -> set[int]:
-        action = self.rng.choices([self.new, self.edit, self.unpublish, self.publish_again], weights=[4, 4, 2, 2])[0]
-        done = action()
-        return {done} if done else set()
+        return random_step(self.rng, self.new, self.edit)
 
 
 @pytest.fixture

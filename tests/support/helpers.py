@@ -281,3 +281,31 @@ def sitemap_text(release) -> str:
     from pathlib import Path
 
     return "\n".join((Path(release) / rel).read_text(encoding="utf-8") for rel in sitemap_files(release))
+
+
+def unpublish_one(rng) -> int | None:
+    """A live story chosen by `rng`, unpublished (random editors' work in the incremental-build tests)."""
+    live = list(StoryPage.objects.live().order_by("pk"))
+    if not live:
+        return None
+    story = rng.choice(live)
+    story.unpublish()
+    return story.pk
+
+
+def publish_one_again(rng) -> int | None:
+    """An unpublished story chosen by `rng`, its latest revision published again."""
+    drafts = list(StoryPage.objects.not_live().order_by("pk"))
+    if not drafts:
+        return None
+    story = rng.choice(drafts)
+    story.get_latest_revision().publish()
+    return story.pk
+
+
+def random_step(rng, new, edit) -> set[int]:
+    """One random piece of editors' work: `new` (a story made), `edit` (one changed), a story unpublished or
+    one published again (weights 4, 4, 2, 2). Returns the page it changed, if any."""
+    action = rng.choices([new, edit, lambda: unpublish_one(rng), lambda: publish_one_again(rng)], weights=[4, 4, 2, 2])
+    done = action[0]()
+    return {done} if done else set()
