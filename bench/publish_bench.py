@@ -181,7 +181,7 @@ def stream(index) -> dict:
     no time for its spare copy (nor its idle checks), so each build gets its copy of the live release by
     `cp -al` or from a release old enough to be pruned (cms/publishing/spare.py); both, in this order (the
     first leaves the old releases the second recycles). Prints the median time to live and the CPU of the
-    build's child processes (cp) per publish."""
+    build's child processes (cp, the forked render helper) per publish."""
     import resource
 
     from cms.publishing import builder
