@@ -13,7 +13,7 @@ from wagtail.models import Page
 from cms.core.preview import BANNER_CLASS, remove_banner
 from cms.editorial.models import ShareLink
 from cms.publishing.builder import build_site, current_release_dir
-from cms.stories.models import StoryPage
+from cms.stories.models import StoryPage, StoryRelatedPage
 from tests.support.helpers import (
     make_image,
     make_model,
@@ -127,3 +127,21 @@ def test_links_expire_after_the_configured_hours(site, settings):
 def test_banner_is_placed_inside_body_only_once(site, admin_client):
     html = admin_client.get(f"/admin/pages/{site['story'].pk}/view_draft/").content.decode()
     assert len(re.findall(BANNER_CLASS, html)) == 1 and html.index(BANNER_CLASS) > html.index("<body")
+
+
+def test_the_preview_shows_the_drafts_related_picks(site, admin_client):
+    """An editor changes a live story's related pages in a draft: the preview shows the new pick, the release
+    keeps the old one until the draft is published."""
+    story = StoryPage.objects.get(pk=site["story"].pk)
+    old = make_story(site["index"], title="原来挑选的一篇", date=datetime.date(2021, 5, 1))
+    new = make_story(site["index"], title="草稿里新挑选的一篇", date=datetime.date(2021, 6, 1))
+    story.related_links = [StoryRelatedPage(related_page=old)]
+    story.save_revision().publish()
+    build_site()
+    assert "原来挑选的一篇" in release_file(story).decode()
+    draft = StoryPage.objects.get(pk=story.pk)
+    draft.related_links = [StoryRelatedPage(related_page=new)]
+    draft.save_revision()
+    html = admin_client.get(f"/admin/pages/{story.pk}/view_draft/").content.decode()
+    assert "草稿里新挑选的一篇" in html and "原来挑选的一篇" not in html
+    assert "原来挑选的一篇" in release_file(story).decode()

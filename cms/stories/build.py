@@ -275,11 +275,11 @@ class StoryBuildMixin:
     @classmethod
     def near_index(cls, page: Page) -> StoriesIndex:
         """The part of live_index that one story's related stories depend on, in a few small queries: the
-        story, and in each of its tag and street groups the RELATED_WINDOW live stories just older than it;
-        its picks. bulk_related gives the same answer over it as over the whole index (a group's window is
-        all it reads, and stories fetched for another group that also belong to this one are older than the
-        window), so the CMS's own rendering of a story (preview, `related_stories()`) does not read every
-        live story of the site."""
+        story, and in each of its tag and street groups the RELATED_WINDOW live stories just older than it
+        (its picks are the caller's: `related_stories()` gives the version being rendered). bulk_related
+        gives the same answer over it as over the whole index (a group's window is all it reads, and
+        stories fetched for another group that also belong to this one are older than the window), so the
+        CMS's own rendering of a story (preview, `related_stories()`) does not read every live story."""
         stories = cls.listing_queryset()
         own = stories.filter(pk=page.pk).values_list("pk", "date", "street_id").first()
         index = StoriesIndex({}, {}, {}, {})
@@ -312,11 +312,6 @@ class StoryBuildMixin:
             "content_object_id", "tag_id"
         ):
             index.tags_of.setdefault(story_id, []).append(tag_id)
-        index.picks[pk] = list(
-            StoryRelatedPage.objects.filter(page_id=pk)
-            .order_by("sort_order", "pk")
-            .values_list("related_page_id", flat=True)
-        )
         index.index_groups()
         return index
 
@@ -331,7 +326,7 @@ class StoryBuildMixin:
         live (a draft previewed) gets its picks only."""
         index = cls.live_index(state)
         live, picks = index.live, index.picks
-        missing = [p.pk for p in pages if p.pk not in live]
+        missing = [p.pk for p in pages if p.pk not in live and p.pk not in picks]
         if missing:  # drafts being previewed or prepared: not in the live index
             for page_id, related_id in (
                 StoryRelatedPage.objects.filter(page_id__in=missing)
@@ -395,6 +390,11 @@ class StoryBuildMixin:
         """Give each story its related cards (`_prepared_related`), chosen in bulk (bulk_related), or kept
         from the signatures of the same build."""
         related = state.related_stories
+        if related is None and state.stories_index is None and len(pages) == 1:
+            # No build around it (a preview, a share link): the story's own choice, over the few stories it
+            # depends on and with the picks of this version of it, not the live rows of the whole site.
+            pages[0]._prepared_related = pages[0].related_stories()
+            return
         if related is None or any(p.pk not in related for p in pages):
             live_ids = set(Page.objects.live().public().values_list("pk", flat=True))
             related = cls.bulk_related(pages, live_ids, state)

@@ -386,11 +386,13 @@ class StoryPage(StoryBuildMixin, BasePage):
 
     def related_stories(self) -> list[Page]:
         """The related stories under the page: the static build's choice (StoryBuildMixin.bulk_related), for
-        this one story, over the few stories it can depend on (near_index), not the whole site."""
+        this one story, over the few stories it can depend on (near_index), not the whole site. The editors'
+        picks are this object's (a preview's are the draft's, read through the cluster manager)."""
         cls = type(self)
         state = BuildState()
         state.stories_index = cls.near_index(self)
-        picks = StoryRelatedPage.objects.filter(page_id=self.pk).values("related_page_id")
+        picks = [link.related_page_id for link in self.related_links.all()]
+        state.stories_index.picks[self.pk] = picks
         live_ids = set(Page.objects.live().public().filter(pk__in=picks).values_list("pk", flat=True))
         state.related_stories = cls.bulk_related([self], live_ids, state)
         cls.prepare_build([self], state)
