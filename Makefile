@@ -45,7 +45,7 @@ run: setup ## Set everything up, then serve the static site, the CMS and the bui
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	$(MANAGE) serve_site --host $(HOST) --port $(SITE_PORT) & \
-	$(MANAGE) db_worker --interval 0.5 --no-startup-delay & \
+	nice -n 10 $(MANAGE) db_worker --interval 0.5 --no-startup-delay & \
 	$(MANAGE) publish_scheduled_loop & \
 	$(MANAGE) runserver --nostatic $(HOST):$(PORT)
 

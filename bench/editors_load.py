@@ -653,7 +653,10 @@ def main():
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--target", type=float, default=1.5, help="p95 target in seconds")
     parser.add_argument(
-        "--worker-nice", type=int, default=0, help="run db_worker under nice N (an experiment: production does not)"
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="run db_worker under nice N (10: as make run and docs/operations.md run it; 0: at the CMS's priority)",
     )
     parser.add_argument("--workdir", default=None, help="default /tmp/xiaoge-editors-<db>")
     parser.add_argument(
