@@ -147,3 +147,19 @@ def test_a_stream_of_publishes_recycles_old_releases_and_equals_a_full_build(tre
 
 def kept_releases() -> list[Release]:
     return list(Release.objects.filter(status__in=[Release.STATUS_LIVE, Release.STATUS_SUPERSEDED]))
+
+
+def test_a_file_whose_twins_changed_loses_the_old_twins(tmp_path, settings):
+    """Same bytes, other twins (a file no longer worth compressing, say): the recycled folder has the live
+    release's twins, not the old release's."""
+    settings.SITE_EXTRA_FILES = []
+    live, old = tmp_path / "live", tmp_path / "old"
+    for folder in (live, old):
+        (folder / "a").mkdir(parents=True)
+        (folder / "a" / "index.html").write_text("页面")
+    (old / "a" / "index.html.gz").write_bytes(b"old twin")
+    (live / "a" / "index.html.br").write_bytes(b"new twin")
+    entry = {"sha": "1", "size": 6}
+    bring_up_to_date(old, {"files": {"a/index.html": {**entry, "twins": [".gz"]}}}, live,
+                     {"files": {"a/index.html": {**entry, "twins": [".br"]}}})  # fmt: skip
+    assert files_of(old) == files_of(live)
