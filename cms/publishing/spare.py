@@ -68,8 +68,8 @@ def remove_file(dst: Path, names: list[str]):
 
 
 def sync_folder(live: Path, dst: Path, sub: str):
-    """A folder the manifests do not list file by file (the search index): dst's made the live one's, by
-    comparing the inodes that listing the two folders gives."""
+    """The files of a folder the manifests do not list file by file (the search index, the top folder):
+    dst's made the live one's, by comparing the inodes that listing the two folders gives."""
     src, out = live / sub, dst / sub
     theirs = {e.name: e.inode() for e in os.scandir(src) if e.is_file()} if src.is_dir() else {}
     ours = {e.name: e.inode() for e in os.scandir(out) if e.is_file()} if out.is_dir() else {}
