@@ -16,12 +16,12 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageC
 from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import path
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Page
 from wagtail.search import index
 
 from cms.core.api import PageLinkSerializer, StreamSerializer, StreetSerializer
 from cms.core.blocks import BodyStreamBlock
-from cms.core.models import BasePage, SectionIndexPage, SourceLink
+from cms.core.models import ROW_ORDER, BasePage, InlineRow, SectionIndexPage, SourceLink
 from cms.core.models.snippets import Street
 from cms.core.publishing_protocol import BuildState, Versions
 from cms.core.sources import SourcesSerializer
@@ -40,7 +40,7 @@ class ComponentSource(SourceLink):
     page = ParentalKey("governance.ComponentPage", related_name="source_links", on_delete=models.CASCADE)
 
 
-class ComponentAdoption(Orderable):
+class ComponentAdoption(InlineRow):
     """One street running (or planning) one component."""
 
     page = ParentalKey("governance.ComponentPage", related_name="adoptions", on_delete=models.CASCADE)
@@ -58,10 +58,9 @@ class ComponentAdoption(Orderable):
         FieldPanel("note"),
     ]
 
-    class Meta(Orderable.Meta):
+    class Meta(InlineRow.Meta):
         verbose_name = "街道采用情况"
         verbose_name_plural = "街道采用情况"
-        ordering = ["sort_order", "pk"]
 
     @property
     def stage_label(self) -> str:
@@ -92,7 +91,7 @@ def adoption_rows(components: list[ComponentPage]) -> tuple[list[Street], list[d
     adoptions = list(
         ComponentAdoption.objects.filter(page__in=[c.pk for c in components])
         .select_related("street")
-        .order_by("sort_order", "pk")
+        .order_by(*ROW_ORDER)
     )
     streets = sorted({a.street for a in adoptions}, key=lambda s: s.pk)
     by_page: dict[int, dict[int, ComponentAdoption]] = {}

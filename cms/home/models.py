@@ -3,11 +3,11 @@ from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel, PageChooserPanel
 from wagtail.api import APIField
 from wagtail.fields import StreamField
-from wagtail.models import Orderable, Page
+from wagtail.models import Page
 
 from cms.core.api import StreamSerializer
 from cms.core.blocks import BodyStreamBlock, FigureBlock
-from cms.core.models import BasePage
+from cms.core.models import BasePage, InlineRow
 from cms.core.publishing_protocol import BuildState, Versions
 
 # The first screen routes readers by who they are: (who, the sections for them, by model). Sections that are not
@@ -25,16 +25,13 @@ def reader_routes(sections: list[Page]) -> list[dict]:
     return [route for route in routes if route["sections"]]
 
 
-class HomeFeaturedPage(Orderable):
+class HomeFeaturedPage(InlineRow):
     page = ParentalKey("home.HomePage", related_name="featured_pages", on_delete=models.CASCADE)
     featured_page = models.ForeignKey(
         "wagtailcore.Page", verbose_name="推荐页面", on_delete=models.CASCADE, related_name="+"
     )
 
     panels = [PageChooserPanel("featured_page")]
-
-    class Meta(Orderable.Meta):
-        ordering = ["sort_order", "pk"]
 
 
 class HomePage(BasePage):

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from wagtail.models import Page
 
-from cms.core.models import Street, Tag
+from cms.core.models import ROW_ORDER, Street, Tag
 from cms.core.publishing_protocol import BuildState, Versions
 
 from .relations import StoryPageTag, StoryPerson, StoryRelatedPage
@@ -237,14 +237,14 @@ class StoryBuildMixin:
         picks: dict[int, list[int]] = {}
         for page_id, related_id in (
             only(StoryRelatedPage.objects.filter(page__live=True), "page_id")
-            .order_by("sort_order", "pk")
+            .order_by(*ROW_ORDER)
             .values_list("page_id", "related_page_id")
         ):
             picks.setdefault(page_id, []).append(related_id)
         people: dict[int, list] = {}
         for page_id, *person in (
             only(StoryPerson.objects.filter(page__live=True), "page_id")
-            .order_by("sort_order", "pk")
+            .order_by(*ROW_ORDER)
             .values_list("page_id", "person__pk", "person__name", "person__role", "person__organisation")
         ):
             people.setdefault(page_id, []).append(person)
@@ -330,7 +330,7 @@ class StoryBuildMixin:
         if missing:  # drafts being previewed or prepared: not in the live index
             for page_id, related_id in (
                 StoryRelatedPage.objects.filter(page_id__in=missing)
-                .order_by("sort_order", "pk")
+                .order_by(*ROW_ORDER)
                 .values_list("page_id", "related_page_id")
             ):
                 picks = {**picks, page_id: [*picks.get(page_id, []), related_id]}

@@ -10,9 +10,8 @@ from django.db import models
 from modelcluster.fields import ParentalKey
 from taggit.models import ItemBase
 from wagtail.admin.panels import FieldPanel, PageChooserPanel
-from wagtail.models import Orderable
 
-from cms.core.models import SourceLink, Tag
+from cms.core.models import InlineRow, SourceLink, Tag
 
 
 class StoryPageTag(ItemBase):
@@ -20,22 +19,21 @@ class StoryPageTag(ItemBase):
     content_object = ParentalKey("stories.StoryPage", related_name="tagged_items", on_delete=models.CASCADE)
 
 
-class StoryPerson(Orderable):
+class StoryPerson(InlineRow):
     page = ParentalKey("stories.StoryPage", related_name="featured_people", on_delete=models.CASCADE)
     person = models.ForeignKey("core.Person", verbose_name="人物", on_delete=models.CASCADE, related_name="+")
 
     panels = [FieldPanel("person")]
 
-    class Meta(Orderable.Meta):
+    class Meta(InlineRow.Meta):
         verbose_name = "出现的人物"
-        ordering = ["sort_order", "pk"]  # rows added without a position: in the order they were added
 
 
 class StorySource(SourceLink):
     page = ParentalKey("stories.StoryPage", related_name="source_links", on_delete=models.CASCADE)
 
 
-class StoryRelatedPage(Orderable):
+class StoryRelatedPage(InlineRow):
     page = ParentalKey("stories.StoryPage", related_name="related_links", on_delete=models.CASCADE)
     related_page = models.ForeignKey(
         "wagtailcore.Page", verbose_name="相关页面", on_delete=models.CASCADE, related_name="+"
@@ -43,6 +41,5 @@ class StoryRelatedPage(Orderable):
 
     panels = [PageChooserPanel("related_page")]
 
-    class Meta(Orderable.Meta):
+    class Meta(InlineRow.Meta):
         verbose_name = "相关页面"
-        ordering = ["sort_order", "pk"]

@@ -6,11 +6,12 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import StreamField
-from wagtail.models import Orderable
 from wagtail.search import index
 
 from cms.core.blocks import KeyFigureBlock
 from cms.core.text import pinyin_slug
+
+from .rows import InlineRow
 
 
 class Street(index.Indexed, models.Model):
@@ -179,7 +180,7 @@ class Source(index.Indexed, ClusterableModel):
         return f"{self.publication}，{d.year}年{d.month}月{d.day}日，《{self.title}》"
 
 
-class SourceQuote(Orderable):
+class SourceQuote(InlineRow):
     """Words a person said, exactly as the source prints them."""
 
     source = ParentalKey(Source, on_delete=models.CASCADE, related_name="quotes")
@@ -188,24 +189,22 @@ class SourceQuote(Orderable):
 
     panels = [FieldPanel("person"), FieldPanel("text")]
 
-    class Meta(Orderable.Meta):
+    class Meta(InlineRow.Meta):
         verbose_name = "原话"
         verbose_name_plural = "原话"
-        ordering = ["sort_order", "pk"]
 
     def __str__(self) -> str:
         return f"{self.person.name}：{self.text[:20]}"
 
 
-class SourceLink(Orderable):
+class SourceLink(InlineRow):
     """A source a page lists under "来源" (each page type subclasses it with its ParentalKey)."""
 
     source = models.ForeignKey(Source, verbose_name="出处", on_delete=models.PROTECT, related_name="+")
 
     panels = [FieldPanel("source")]
 
-    class Meta(Orderable.Meta):
+    class Meta(InlineRow.Meta):
         abstract = True
         verbose_name = "来源"
         verbose_name_plural = "来源"
-        ordering = ["sort_order", "pk"]  # rows added without a position: in the order they were added
